@@ -1,0 +1,1 @@
+"""From retrieved passages to an Answer: evidence, highlighted span, citations, abstention."""

@@ -1,0 +1,344 @@
+"""The extractive answer: the sentence that answers, the span within it, or an honest abstention.
+
+Each sentence of the retrieved passages is scored on four signals: how close its meaning is
+to the question (cosine), how many of the question's rarer words it contains, whether it holds
+something of the wanted type (a number for "how many"), and how well its passage ranked.
+A question that names something the passages never mention, or whose best sentence scores
+below the threshold, is not answered: the closest passages are still shown, marked as such.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.answer.models import Answer, Citation
+from bot.answer.qtypes import QType, candidates, classify
+from index.lexical import tokenize
+from index.models import Passage, Sentence, Span
+
+SentenceEncoder = Callable[[list[str]], np.ndarray]
+# A "how many" question answered by a sentence with no number is not answered at all.
+_MUST_HAVE_TYPE = frozenset({QType.NUMBER, QType.DATE})
+
+_QUESTION_WORDS = frozenset(
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "many",
+        "much",
+        "does",
+        "did",
+        "do",
+        "is",
+        "are",
+        "was",
+        "were",
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "with",
+        "from",
+        "about",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the signals combine; defaults were set on a tuning split (see docs/BENCHMARKS.md)."""
+
+    dense: float = 0.45
+    lexical: float = 0.35
+    answer_type: float = 0.10
+    passage: float = 0.10
+    abstain_below: float = 0.30
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    passage_index: int
+    sentence: Sentence
+    text: str
+    score: float
+    dense: float
+    lexical: float
+    typed: bool
+
+
+def answer_question(
+    question: str,
+    question_vector: np.ndarray,
+    passages: Sequence[Passage],
+    encode: SentenceEncoder,
+    weights: Weights | None = None,
+    max_citations: int = 5,
+    sentence_passages: int = 4,
+) -> Answer:
+    """Pick evidence from `passages` (best first) and build the Answer with its citations."""
+    weights = weights or Weights()
+    qtype = classify(question)
+    if not passages:
+        return _abstain(question, qtype, [], "no articles have been added to this collection yet")
+    scored = score_sentences(
+        question, question_vector, passages[:sentence_passages], encode, qtype, weights
+    )
+    if qtype in _MUST_HAVE_TYPE:  # only a sentence holding a number (a date) can answer
+        scored = [s for s in scored if s.typed] + [s for s in scored if not s.typed]
+    best = scored[0] if scored else None
+    missing = _missing_names(question, passages[:sentence_passages])
+    untyped = best is not None and qtype in _MUST_HAVE_TYPE and not best.typed
+    if best is None or best.score < weights.abstain_below or missing or untyped:
+        return _abstain(
+            question,
+            qtype,
+            _closest(passages, scored, max_citations),
+            None,
+            best.score if best else 0.0,
+        )
+    citations = _citations(question, qtype, passages, scored, max_citations, weights.abstain_below)
+    lead = citations[0]
+    return Answer(
+        question=question,
+        text=lead.sentence_text,
+        abstained=False,
+        citations=tuple(citations),
+        qtype=qtype.value,
+        highlight=lead.highlight_text or None,
+        confidence=round(best.score, 4),
+    )
+
+
+def score_sentences(
+    question: str,
+    question_vector: np.ndarray,
+    passages: Sequence[Passage],
+    encode: SentenceEncoder,
+    qtype: QType,
+    weights: Weights,
+) -> list[ScoredSentence]:
+    """Every distinct sentence of the passages, scored, best first."""
+    seen: set[tuple[int, int, int]] = set()
+    items: list[tuple[int, Sentence, str]] = []
+    for index, passage in enumerate(passages):
+        for sentence, text in passage.sentence_texts():
+            key = (passage.article.id, sentence.start, sentence.end)
+            if key not in seen and text.strip():
+                seen.add(key)
+                items.append((index, sentence, text))
+    if not items:
+        return []
+    vectors = encode([text for _, _, text in items])
+    dense = vectors @ question_vector
+    lexical = _lexical_overlap(question, [text for _, _, text in items])
+    top_passage = max(passages[0].score, 1e-9)
+    question_lower = question.lower()
+    scored = []
+    for (index, sentence, text), d, lex in zip(items, dense, lexical, strict=True):
+        typed = any(c.text.lower() not in question_lower for c in candidates(text, qtype))
+        score = (
+            weights.dense * float(d)
+            + weights.lexical * lex
+            + weights.answer_type * typed
+            + weights.passage * passages[index].score / top_passage
+        )
+        scored.append(ScoredSentence(index, sentence, text, score, float(d), lex, typed))
+    scored.sort(key=lambda s: -s.score)
+    return scored
+
+
+def _lexical_overlap(question: str, sentences: list[str]) -> list[float]:
+    """Share of the question's content words (stemmed, idf-weighted) found in each sentence."""
+    terms = set(tokenize([question])[0]) - _QUESTION_WORDS
+    if not terms:
+        return [0.0] * len(sentences)
+    bags = [set(tokens) for tokens in tokenize(sentences)]
+    n = len(bags)
+    idf = {t: math.log(1 + n / (1 + sum(t in bag for bag in bags))) + 0.5 for t in terms}
+    total = sum(idf.values())
+    return [sum(idf[t] for t in terms if t in bag) / total for bag in bags]
+
+
+_FOCUS = re.compile(
+    r"\b(?:how many|how much|number of|population of|percentage of|share of|amount of|"
+    r"the (population|death toll|turnout|budget|salary|price|cost)\b)\s*(\w+)?",
+    re.I,
+)
+
+
+def focus_words(question: str) -> list[str]:
+    """What a quantity question counts: 'troops' in 'how many troops', 'population'."""
+    match = _FOCUS.search(question)
+    if not match:
+        return []
+    if match.group(1):
+        return [match.group(1)]
+    word = match.group(2) or ""
+    return [word] if word and tokenize([word])[0] and word.lower() not in _AUXILIARIES else []
+
+
+_AUXILIARIES = frozenset(
+    [
+        "will",
+        "would",
+        "did",
+        "does",
+        "do",
+        "is",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "can",
+        "could",
+    ]
+)
+
+
+def _missing_names(question: str, passages: Sequence[Passage]) -> list[str]:
+    """Names in the question (capitalized, not its first word), or the thing a quantity
+    question counts, that no retrieved passage mentions: the articles cannot answer it."""
+    words = re.findall(r"\b[A-Z][a-zA-Z'’-]+", question)
+    names = [w for i, w in enumerate(words) if not (i == 0 and question.strip().startswith(w))]
+    names += focus_words(question)
+    haystack = " ".join(p.article.title + " " + p.text for p in passages).lower()
+    stems = tokenize([haystack])[0]
+    known = set(stems)
+    missing = []
+    for name in names:
+        stemmed = tokenize([name])[0]
+        if stemmed and not any(s in known for s in stemmed) and name.lower() not in haystack:
+            missing.append(name)
+    return missing
+
+
+def highlight(sentence_text: str, question: str, qtype: QType) -> Span | None:
+    """The span of the sentence that answers, for types with a shape; None otherwise.
+
+    Among candidates not already in the question, the one closest to the question's words
+    wins ("11,000 ... troops" when asked about troops, not "two" of "a day or two").
+    """
+    terms = set(tokenize([question])[0]) - _QUESTION_WORDS
+    found = [
+        c
+        for c in candidates(sentence_text, qtype)
+        if c.text.lower() not in question.lower() and not set(tokenize([c.text])[0]) & terms
+    ]
+    if not found:
+        return None
+    anchors = [
+        m.start()
+        for m in re.finditer(r"\w+", sentence_text)
+        if set(tokenize([m.group(0)])[0]) & terms
+    ]
+    if not anchors:
+        return found[0].span
+
+    def distance(span: Span) -> int:
+        return min(min(abs(a - span.start), abs(a - span.end)) for a in anchors)
+
+    return min(found, key=lambda c: distance(c.span)).span
+
+
+def _citations(
+    question: str,
+    qtype: QType,
+    passages: Sequence[Passage],
+    scored: list[ScoredSentence],
+    limit: int,
+    min_score: float,
+) -> list[Citation]:
+    """Citations in evidence order: each passage once, with its own best sentence."""
+    best_by_passage: dict[int, ScoredSentence] = {}
+    for item in scored:
+        best_by_passage.setdefault(item.passage_index, item)
+    order = sorted(best_by_passage, key=lambda i: -best_by_passage[i].score)
+    order += [i for i in range(len(passages)) if i not in best_by_passage]
+    citations: list[Citation] = []
+    cited_sentences: set[tuple[int, int]] = set()
+    floor = max(min_score, 0.5 * scored[0].score)
+    for index in order:
+        passage = passages[index]
+        item = best_by_passage.get(index)
+        if citations and (item is None or item.score < floor):
+            continue  # a weak passage is noise beside a real answer
+        sentence = item.sentence if item else None
+        if sentence is not None:
+            key = (passage.article.id, sentence.start)
+            if key in cited_sentences:
+                continue
+            cited_sentences.add(key)
+        span = None
+        if item is not None and not citations:
+            local = highlight(item.text, question, qtype)
+            if local is not None:
+                span = Span(sentence.start + local.start, sentence.start + local.end)  # type: ignore[union-attr]
+        score = item.score if item else passage.score
+        citations.append(Citation(len(citations) + 1, passage, sentence, span, round(score, 4)))
+        if len(citations) == limit:
+            break
+    return citations
+
+
+def _closest(
+    passages: Sequence[Passage], scored: list[ScoredSentence], limit: int
+) -> list[Citation]:
+    best_by_passage: dict[int, ScoredSentence] = {}
+    for item in scored:
+        best_by_passage.setdefault(item.passage_index, item)
+    citations = []
+    for index, passage in enumerate(passages[:limit]):
+        item = best_by_passage.get(index)
+        citations.append(
+            Citation(
+                index + 1,
+                passage,
+                item.sentence if item else None,
+                None,
+                round(item.score if item else passage.score, 4),
+                answers=False,
+            )
+        )
+    return citations
+
+
+def _abstain(
+    question: str,
+    qtype: QType,
+    closest: list[Citation],
+    reason: str | None,
+    confidence: float = 0.0,
+) -> Answer:
+    text = (
+        f"The articles I have don't say: \u201c{question.strip()}\u201d"
+        if reason is None
+        else f"I can't answer yet: {reason}."
+    )
+    return Answer(
+        question=question,
+        text=text,
+        abstained=True,
+        citations=tuple(closest),
+        qtype=qtype.value,
+        confidence=round(confidence, 4),
+    )

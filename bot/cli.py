@@ -1,0 +1,319 @@
+"""The `briefbot` command: add, ask, list, show, remove, stats, verify.
+
+Heavy libraries (torch, faiss) are imported only by the commands that need them, so
+`briefbot --help` and errors about bad arguments come back at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.service import Briefbot
+    from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def _quiet_libraries() -> None:
+    """No model hub at run time, and no library progress bars in our output."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _configure_logging(verbose: bool) -> None:
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    handler = RichHandler(console=Console(stderr=True), show_path=False)
+    # On the handler too: some libraries set their own loggers to DEBUG when imported.
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[handler],
+    )
+    for noisy in ("bm25s", "faiss", "sentence_transformers", "httpx", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _date(value: str) -> date:
+    from index.ingest.text import parse_date
+
+    parsed = parse_date(value)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (use YYYY-MM-DD)")
+    return parsed
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="briefbot",
+        description="Answer questions from your news articles, with quoted citations.",
+    )
+    parser.add_argument("--data-dir", help="index folder (default: BRIEFBOT_DATA_DIR or ./data)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument(
+            "-c", "--collection", default="default", help="collection (default: default)"
+        )
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        return p
+
+    add = command("add", "add articles from files or folders (.txt, .md, .html)")
+    add.add_argument("sources", nargs="+", metavar="SOURCE", help="file or folder")
+    add.add_argument("--title", help="title (overrides the file's)")
+    add.add_argument("--source", help="outlet, e.g. 'Reuters' (overrides the file's)")
+    add.add_argument("--url", help="link to the original article")
+    add.add_argument("--published", type=_date, help="publication date, YYYY-MM-DD")
+
+    ask = command("ask", "ask a question; '-' reads one question per line from stdin")
+    ask.add_argument("question", nargs="+", help="the question, or - for stdin")
+    ask.add_argument("-k", type=int, default=None, help="citations to show (default 5)")
+
+    lst = command("list", "list articles, newest first")
+    lst.add_argument("--limit", type=int, default=100)
+    show = command("show", "show one article")
+    show.add_argument("id", type=int)
+    remove = command("remove", "remove an article and its passages")
+    remove.add_argument("id", type=int)
+    command("stats", "counts for a collection")
+    verify = command("verify", "check that the store and its caches agree")
+    verify.add_argument("--repair", action="store_true", help="rebuild caches that disagree")
+    verify.add_argument("--all", action="store_true", help="every collection")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_libraries()
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    from pydantic import ValidationError
+
+    from index.errors import BriefbotError
+
+    try:
+        settings = _settings(args)
+        handler = _HANDLERS[args.command]
+        from bot.service import Briefbot
+
+        app = Briefbot(settings)
+        try:
+            return handler(app, args)
+        finally:
+            app.close()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        print(f"briefbot: invalid setting {where}: {first['msg']}", file=sys.stderr)
+        return 2
+    except BriefbotError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("briefbot: interrupted", file=sys.stderr)
+        return 130
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from bot.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if args.data_dir:
+        overrides["data_dir"] = args.data_dir
+    return Settings(**overrides)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    # Piped output is read by scripts: one logical line per line, never wrapped at 80.
+    console.soft_wrap = not console.is_terminal
+    return console
+
+
+def cmd_add(app: Briefbot, args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from bot import render
+    from bot.service import Overrides
+
+    overrides = Overrides(args.title, args.source, args.url, args.published)
+    console = _console()
+    results = []
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} articles"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=args.json or not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("adding", total=None)
+
+        def report(outcome: Any) -> None:
+            progress.advance(task)
+            results.append(outcome)
+            if args.json:
+                _print_json(render.outcome_json(outcome))
+            else:
+                progress.console.print(render.outcome_line(outcome))
+
+        app.add_sources(args.sources, args.collection, overrides, progress=report)
+    failed = sum(o.status == "failed" for o in results)
+    if not args.json:
+        counts = {
+            s: sum(o.status == s for o in results)
+            for s in ("added", "replaced", "unchanged", "failed")
+        }
+        console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing to add")
+    return 1 if failed else 0
+
+
+def cmd_ask(app: Briefbot, args: argparse.Namespace) -> int:
+    from bot import render
+    from index.errors import InputError
+
+    if args.question == ["-"]:
+        status = 0
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                answer = app.ask(line.strip(), args.collection, args.k)
+            except InputError as exc:
+                status = 1
+                _print_json({"question": line.strip(), "error": str(exc)}) if args.json else print(
+                    f"briefbot: {exc}", file=sys.stderr
+                )
+                continue
+            if args.json:
+                _print_json(render.answer_json(answer))
+            else:
+                _console().print(render.answer_rich(answer))
+        return status
+    answer = app.ask(" ".join(args.question), args.collection, args.k)
+    if args.json:
+        _print_json(render.answer_json(answer))
+    else:
+        _console().print(render.answer_rich(answer))
+    return 0
+
+
+def cmd_list(app: Briefbot, args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from bot import render
+
+    articles = app.list_articles(args.collection, args.limit)
+    if args.json:
+        _print_json([render.article_json(a) for a in articles])
+        return 0
+    if not articles:
+        _console().print(f"No articles in collection '{args.collection}' yet.")
+        return 0
+    table = Table("id", "title", "source", "published", "chunks")
+    for a in articles:
+        table.add_row(str(a.id), a.title, a.source or "", render.date_label(a), str(a.chunk_count))
+    _console().print(table)
+    return 0
+
+
+def cmd_show(app: Briefbot, args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
+    from bot import render
+
+    article, text = app.article(args.id, args.collection)
+    if args.json:
+        _print_json({**render.article_json(article), "text": text})
+        return 0
+    console = _console()
+    console.print(f"[bold]#{article.id} {escape(article.title)}[/bold]")
+    console.print(
+        f"{escape(article.source or 'unknown source')}, {render.date_label(article)}"
+        f"{' - ' + escape(article.url) if article.url else ''}",
+        style="dim",
+    )
+    console.print(
+        f"{article.chunk_count} chunks, added {article.added_at:%Y-%m-%d %H:%M} UTC\n", style="dim"
+    )
+    console.print(escape(text))
+    return 0
+
+
+def cmd_remove(app: Briefbot, args: argparse.Namespace) -> int:
+    from bot import render
+
+    article = app.remove(args.id, args.collection)
+    if args.json:
+        _print_json({"removed": render.article_json(article)})
+    else:
+        _console().print(f"removed #{article.id} {article.title}")
+    return 0
+
+
+def cmd_stats(app: Briefbot, args: argparse.Namespace) -> int:
+    from bot import render
+
+    data = render.stats_json(app.stats(args.collection))
+    if args.json:
+        _print_json(data)
+    else:
+        for key, value in data.items():
+            _console().print(f"{key:>10}: {value}")
+    return 0
+
+
+def cmd_verify(app: Briefbot, args: argparse.Namespace) -> int:
+    from bot import render
+
+    report = app.verify(None if args.all else args.collection, args.repair)
+    if args.json:
+        _print_json(render.verify_json(report))
+    else:
+        console = _console()
+        for line in report.repaired:
+            console.print(f"[yellow]repaired[/yellow] {line}")
+        for line in report.problems:
+            console.print(f"[red]problem[/red] {line}")
+        checked = ", ".join(f"{c}: {n} chunks" for c, n in report.checked.items())
+        console.print(
+            ("[green]ok[/green] " if report.ok else "[red]FAILED[/red] ")
+            + (checked or "nothing stored yet")
+        )
+    return 0 if report.ok else 1
+
+
+_HANDLERS: dict[str, Callable[[Briefbot, argparse.Namespace], int]] = {
+    "add": cmd_add,
+    "ask": cmd_ask,
+    "list": cmd_list,
+    "show": cmd_show,
+    "remove": cmd_remove,
+    "stats": cmd_stats,
+    "verify": cmd_verify,
+}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,196 @@
+"""What both interfaces call: add articles, ask, list, show, remove, check.
+
+The CLI and the Discord bot are thin shells around these functions, so the same articles
+and the same question give the same answer whichever way it was asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from bot.answer.extractive import Weights, answer_question
+from bot.answer.models import Answer
+from bot.settings import Settings
+from index.embedding import Embedder
+from index.errors import BriefbotError, InputError
+from index.ingest.files import iter_article_files, read_article_file
+from index.ingest.text import parse_text_article, with_overrides
+from index.knowledge import CollectionStats, KnowledgeBase, ProgressCallback
+from index.models import AddOutcome, Article, RawArticle, VerifyReport
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Metadata the user gives explicitly; it wins over what the file says."""
+
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: date | None = None
+
+
+class SentenceCache:
+    """Sentence vectors by text: follow-up questions re-read the same passages."""
+
+    def __init__(self, embedder: Embedder, size: int = 4096) -> None:
+        self._embedder = embedder
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            for text, vector in zip(missing, self._embedder.encode(missing), strict=True):
+                self._vectors[text] = vector
+        for text in texts:
+            self._vectors.move_to_end(text)
+        while len(self._vectors) > self._size:
+            self._vectors.popitem(last=False)
+        return np.vstack([self._vectors[t] for t in texts])
+
+
+class Briefbot:
+    def __init__(self, settings: Settings, knowledge: KnowledgeBase | None = None) -> None:
+        self.settings = settings
+        self.knowledge = knowledge or KnowledgeBase(settings)
+        self._sentences: SentenceCache | None = None
+
+    def close(self) -> None:
+        self.knowledge.close()
+
+    # -- adding -------------------------------------------------------------------------
+    def expand_sources(self, sources: list[str]) -> Iterator[Path | BriefbotError]:
+        for source in sources:
+            if source.lower().startswith(("http://", "https://")):
+                yield InputError(f"{source}: adding from a URL is not supported yet")
+                continue
+            path = Path(source)
+            if path.is_dir():
+                found = False
+                for file in iter_article_files(path):
+                    found = True
+                    yield file
+                if not found:
+                    yield InputError(f"{source}: no .txt, .md or .html files in this folder")
+            elif path.exists():
+                yield path
+            else:
+                yield InputError(f"{source}: no such file or folder")
+
+    def read_sources(
+        self, sources: list[str], overrides: Overrides | None = None
+    ) -> Iterator[RawArticle | BriefbotError]:
+        for item in self.expand_sources(sources):
+            if isinstance(item, BriefbotError):
+                yield item
+                continue
+            try:
+                raw = read_article_file(item)
+            except BriefbotError as exc:
+                yield exc
+                continue
+            yield with_overrides(raw, **vars(overrides)) if overrides else raw
+
+    def add_sources(
+        self,
+        sources: list[str],
+        collection: str = "default",
+        overrides: Overrides | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> list[AddOutcome]:
+        return self.knowledge.add(self.read_sources(sources, overrides), collection, progress)
+
+    def add_text(
+        self,
+        text: str,
+        collection: str = "default",
+        overrides: Overrides | None = None,
+        origin: str = "pasted text",
+    ) -> AddOutcome:
+        """Pasted text: parsed like a .txt file (a title line and Source: line are honoured)."""
+        try:
+            raw = parse_text_article(text, origin=origin)
+        except BriefbotError as exc:
+            return AddOutcome("failed", origin, error=f"{origin}: {exc}")
+        if overrides:
+            raw = with_overrides(raw, **vars(overrides))
+        return self.knowledge.add([raw], collection)[0]
+
+    # -- asking -------------------------------------------------------------------------
+    def ask(self, question: str, collection: str = "default", k: int | None = None) -> Answer:
+        question = " ".join(question.split())
+        if not question:
+            raise InputError("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise InputError(
+                f"the question is too long ({len(question):,} characters; "
+                f"limit {self.settings.max_question_chars:,})"
+            )
+        k = k or self.settings.top_k
+        started = time.perf_counter()
+        result = self.knowledge.retrieve(collection, question, k=max(k, 8))
+        retrieved = time.perf_counter()
+        answer = answer_question(
+            question,
+            result.query_vector,
+            result.passages,
+            self._sentence_cache().encode,
+            Weights(abstain_below=self.settings.abstain_threshold),
+            max_citations=k,
+        )
+        done = time.perf_counter()
+        answer = _with_as_of(answer)
+        return replace(
+            answer,
+            timings_ms={
+                "retrieve": round((retrieved - started) * 1000, 1),
+                "answer": round((done - retrieved) * 1000, 1),
+                "total": round((done - started) * 1000, 1),
+            },
+        )
+
+    def _sentence_cache(self) -> SentenceCache:
+        if self._sentences is None:
+            self._sentences = SentenceCache(self.knowledge.embedder)
+        return self._sentences
+
+    # -- managing -----------------------------------------------------------------------
+    def list_articles(
+        self, collection: str = "default", limit: int = 1000, offset: int = 0
+    ) -> list[Article]:
+        return self.knowledge.list(collection, limit, offset)
+
+    def article(self, article_id: int, collection: str = "default") -> tuple[Article, str]:
+        return (
+            self.knowledge.get(collection, article_id),
+            self.knowledge.text(collection, article_id),
+        )
+
+    def remove(self, article_id: int, collection: str = "default") -> Article:
+        return self.knowledge.remove(collection, article_id)
+
+    def stats(self, collection: str = "default") -> CollectionStats:
+        return self.knowledge.stats(collection)
+
+    def verify(self, collection: str | None = None, repair: bool = False) -> VerifyReport:
+        return self.knowledge.verify(collection, repair)
+
+
+def _with_as_of(answer: Answer) -> Answer:
+    """How recent the evidence is: the cited article's date, else when it was added."""
+    answering = [c for c in answer.citations if c.answers]
+    if answer.abstained or not answering:
+        return answer
+    article = answering[0].passage.article
+    as_of = article.published or article.added_at.date()
+    return replace(answer, as_of=as_of, as_of_source=article.source)

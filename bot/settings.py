@@ -1,0 +1,43 @@
+"""All of Briefbot's settings: the index's, plus answering, Discord and LLM ones."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from index.settings import IndexSettings
+
+
+class Settings(IndexSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BRIEFBOT_",
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # Answering
+    top_k: int = Field(default=5, ge=1, le=25, description="Citations shown with an answer.")
+    abstain_threshold: float = Field(default=0.30, ge=0.0, le=2.0)
+    max_question_chars: int = Field(default=2000, ge=10, le=100_000)
+
+    # Discord
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "BRIEFBOT_DISCORD_TOKEN")
+    )
+    dev_guild_id: int | None = None
+    editor_role: str | None = None
+
+    # LLM (OpenAI-compatible endpoint)
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "BRIEFBOT_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "BRIEFBOT_OPENAI_BASE_URL")
+    )
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout: float = Field(default=30.0, gt=0, le=600)
+    answer_mode: Literal["auto", "extractive", "llm"] = "auto"

@@ -1,0 +1,1 @@
+"""Briefbot's knowledge base: articles in, passages out. Never imports discord."""

@@ -1,0 +1,183 @@
+"""The per-collection caches (FAISS + BM25) and the manifest that says what they were built from.
+
+SQLite is the truth. The manifest names the cache files and the store's change id at build
+time; it is replaced atomically after the files it names are on disk, so a crash at any point
+leaves either the old consistent set or the new one. A cache that disagrees with the store, or
+cannot be read, is rebuilt from SQLite, with a log line saying why.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.atomic import write_text_atomic
+from index.lexical import LexicalIndex
+from index.store import SCHEMA_VERSION, Store
+from index.vectors import VectorIndex
+
+logger = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class CollectionCache:
+    """Loaded caches of one collection, valid for exactly one change id of the store."""
+
+    collection: str
+    change_id: int
+    vectors: VectorIndex
+    lexical: LexicalIndex
+
+
+class CacheManager:
+    """Loads, checks, rebuilds and saves the caches of every collection of a data dir."""
+
+    def __init__(self, root: Path, store: Store, model: str, dimension: int) -> None:
+        self.root = root
+        self.store = store
+        self.model = model
+        self.dimension = dimension
+        self._loaded: dict[str, CollectionCache] = {}
+        self._lock = threading.Lock()
+
+    def folder(self, collection: str) -> Path:
+        return self.root / "collections" / collection
+
+    def get(self, collection: str) -> CollectionCache:
+        """The caches for the store's current state, reloading or rebuilding when it moved on."""
+        current = self.store.change_id(collection)
+        with self._lock:
+            cache = self._loaded.get(collection)
+            if cache is None or cache.change_id != current:
+                cache = self._load_or_build(collection)
+                self._loaded[collection] = cache
+            return cache
+
+    def refresh(self, collection: str) -> CollectionCache:
+        """Rebuild from the store and save (the caller holds the writer lock)."""
+        with self._lock:
+            cache = self._build(collection)
+            self._save(cache)
+            self._loaded[collection] = cache
+            return cache
+
+    def read_manifest(self, collection: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self.folder(collection) / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def problems(self, collection: str) -> list[str]:
+        """Why the saved caches cannot be used as they are; empty when they can."""
+        manifest = self.read_manifest(collection)
+        if manifest is None:
+            return ["manifest missing or unreadable"]
+        expected = {
+            "format": CACHE_FORMAT,
+            "schema_version": SCHEMA_VERSION,
+            "model": self.model,
+            "dimension": self.dimension,
+            "change_id": self.store.change_id(collection),
+        }
+        problems = [
+            f"manifest {key} is {manifest.get(key)!r}, expected {value!r}"
+            for key, value in expected.items()
+            if manifest.get(key) != value
+        ]
+        if problems:
+            return problems
+        try:
+            vectors, lexical = self._read_files(collection, manifest)
+        except Exception as exc:  # any damage to a cache file means: rebuild it
+            return [f"cache files unreadable ({type(exc).__name__}: {exc})"]
+        ids = np.asarray(self.store.chunk_ids(collection), dtype=np.int64)
+        if not np.array_equal(np.sort(vectors.ids()), ids):
+            problems.append(f"FAISS holds {vectors.size} vectors, the store {len(ids)} chunks")
+        if not np.array_equal(np.sort(lexical.ids()), ids):
+            problems.append(f"lexical index holds {lexical.size} chunks, the store {len(ids)}")
+        return problems
+
+    # -- internals ------------------------------------------------------------------------
+    def _load_or_build(self, collection: str) -> CollectionCache:
+        manifest = self.read_manifest(collection)
+        current = self.store.change_id(collection)
+        reason = None
+        if manifest is None:
+            reason = "no manifest"
+        elif manifest.get("change_id") != current:
+            reason = f"built at change {manifest.get('change_id')}, store is at {current}"
+        elif manifest.get("model") != self.model or manifest.get("dimension") != self.dimension:
+            reason = "built with another model"
+        elif manifest.get("format") != CACHE_FORMAT:
+            reason = "cache format changed"
+        if reason is None and manifest is not None:
+            try:
+                vectors, lexical = self._read_files(collection, manifest)
+                if vectors.size == manifest.get("chunk_count") == lexical.size:
+                    return CollectionCache(collection, current, vectors, lexical)
+                reason = "cache sizes disagree with the manifest"
+            except Exception as exc:  # a truncated or foreign file: rebuild, don't crash
+                reason = f"cache files unreadable ({type(exc).__name__})"
+        if current:  # an empty, never-written collection has nothing worth reporting
+            logger.warning("rebuilding caches of collection %r: %s", collection, reason)
+        return self._build(collection)
+
+    def _read_files(
+        self, collection: str, manifest: dict[str, Any]
+    ) -> tuple[VectorIndex, LexicalIndex]:
+        folder = self.folder(collection)
+        vectors = VectorIndex.load(folder / str(manifest["vectors"]))
+        if vectors.dimension != self.dimension:
+            raise ValueError(f"FAISS dimension {vectors.dimension} != {self.dimension}")
+        lexical = LexicalIndex.load(folder / str(manifest["lexical"]))
+        return vectors, lexical
+
+    def _build(self, collection: str) -> CollectionCache:
+        change, chunks, matrix = self.store.snapshot(collection)
+        vectors = VectorIndex(self.dimension)
+        if chunks:
+            if matrix.shape[1] != self.dimension:
+                raise ValueError(
+                    f"stored vectors have dimension {matrix.shape[1]}, model has {self.dimension}"
+                )
+            vectors.add(np.asarray([c.id for c in chunks], dtype=np.int64), matrix)
+        lexical = LexicalIndex.build([c.id for c in chunks], [c.index_text for c in chunks])
+        return CollectionCache(collection, change, vectors, lexical)
+
+    def _save(self, cache: CollectionCache) -> None:
+        folder = self.folder(cache.collection)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = f"{cache.change_id}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
+        vectors_name, lexical_name = f"vectors-{stamp}.faiss", f"lexical-{stamp}"
+        cache.vectors.save(folder / vectors_name)
+        cache.lexical.save(folder / lexical_name)
+        manifest = {
+            "format": CACHE_FORMAT,
+            "schema_version": SCHEMA_VERSION,
+            "collection": cache.collection,
+            "model": self.model,
+            "dimension": self.dimension,
+            "change_id": cache.change_id,
+            "chunk_count": cache.vectors.size,
+            "vectors": vectors_name,
+            "lexical": lexical_name,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=2))
+        for old in folder.iterdir():
+            if old.name not in (MANIFEST, vectors_name, lexical_name):
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""Turning files, folders and pasted text into RawArticle records."""

@@ -1,0 +1,67 @@
+"""Files and folders to RawArticle records: decoding, type checks, and per-format parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from index.errors import InputError
+from index.ingest.html import parse_html_article
+from index.ingest.text import parse_text_article
+from index.models import RawArticle
+
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+def iter_article_files(folder: Path) -> Iterator[Path]:
+    """Supported files below a folder, recursively, in a stable order; hidden ones skipped."""
+    for path in sorted(folder.rglob("*")):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+            yield path
+
+
+def decode_text(data: bytes, origin: str) -> str:
+    """UTF-8 when it is, else the most likely charset; binary data is refused."""
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{origin}: binary file, not text")
+    for encoding in ("utf-8-sig",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise InputError(f"{origin}: not readable as text")
+    return str(best)
+
+
+def read_article_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> RawArticle:
+    """Read one file as an article; the error names the file and the reason."""
+    origin = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise InputError(f"{origin}: unsupported file type '{suffix or 'none'}'")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputError(f"{origin}: too large ({size:,} bytes; limit {max_bytes:,})")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{origin}: cannot read ({exc.strerror or exc})") from exc
+    text = decode_text(data, origin)
+    looks_html = suffix in HTML_SUFFIXES or text.lstrip()[:15].lower().startswith(
+        ("<!doctype html", "<html")
+    )
+    try:
+        if looks_html:
+            return parse_html_article(text, origin=origin)
+        return parse_text_article(text, origin=origin)
+    except InputError as exc:
+        raise InputError(f"{origin}: {exc}") from exc

@@ -1,0 +1,37 @@
+"""HTML pages to articles with trafilatura: main text and the page's own metadata."""
+
+from __future__ import annotations
+
+from index.errors import InputError
+from index.ingest.text import clean_title, derive_title, parse_date
+from index.models import RawArticle
+
+
+def parse_html_article(html: str, origin: str = "", url: str | None = None) -> RawArticle:
+    """Main text without navigation or comments; title, site name, date and canonical URL."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+        favor_precision=True,
+    )
+    if doc is None:
+        raise InputError("no article text found")
+    data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    text = (data.get("text") or "").strip()
+    if len(text.split()) < 5:
+        raise InputError("no article text found")
+    title = data.get("title")
+    published = parse_date(str(data["date"])) if data.get("date") else None
+    return RawArticle(
+        text=text,
+        title=clean_title(title) if title else derive_title(text),
+        source=data.get("sitename") or data.get("hostname") or None,
+        url=data.get("url") or url,
+        published=published,
+        origin=origin,
+    )

@@ -1,0 +1,153 @@
+"""Reading a plain-text or Markdown article: title line, metadata lines, body.
+
+News files come in loose shapes: a headline on the first line (or none), a trailing
+"Source: Outlet" line, sometimes a byline after it. This module turns that into fields and
+leaves the body alone, so spans in the stored text still quote the article as written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date, datetime
+
+from dateutil import parser as dateparser
+
+from index.errors import InputError
+from index.models import RawArticle
+
+_META = re.compile(
+    r"^\s*(title|source|published|date|url|link|author|by)\s*:\s*(.+?)\s*$", re.IGNORECASE
+)
+_MD_HEADING = re.compile(r"^\s*#{1,6}\s+")
+_MD_EMPHASIS = re.compile(r"[*`]+|^_+|_+$")
+_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
+_MAX_TITLE_CHARS = 300
+
+
+def parse_date(value: str) -> date | None:
+    """A date from the loose forms found in article files, or None when it is not one."""
+    value = value.strip()
+    if not value or len(value) > 64 or not re.search(r"\d", value):
+        return None
+    try:
+        parsed: datetime = dateparser.parse(value, fuzzy=False)
+        return parsed.date()
+    except (ValueError, OverflowError):
+        return None
+
+
+def looks_like_title(line: str) -> bool:
+    """A headline: short, one line, not ending like a sentence of body text."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > 200 or stripped.startswith(("-", "*", ">")):
+        return False
+    if _MD_HEADING.match(line):
+        return True
+    words = stripped.split()
+    return len(words) <= 20 and not stripped.endswith((".", ",", ";", ":"))
+
+
+def derive_title(body: str, limit: int = 90) -> str:
+    """A readable title from the first sentence, cut at a word boundary."""
+    first = re.split(r"(?<=[.!?])\s", body.strip(), maxsplit=1)[0].strip()
+    first = " ".join(first.split())
+    if len(first) <= limit:
+        return first.rstrip(".")
+    cut = first.rfind(" ", 0, limit)
+    return first[: cut if cut > 20 else limit].rstrip(" ,;:") + "\u2026"
+
+
+def clean_title(title: str) -> str:
+    """One line, markdown markers dropped, bounded in length."""
+    title = _MD_EMPHASIS.sub("", _MD_HEADING.sub("", " ".join(title.split()))).strip()
+    if len(title) > _MAX_TITLE_CHARS:
+        title = title[: _MAX_TITLE_CHARS - 1].rstrip() + "\u2026"
+    return title
+
+
+def parse_text_article(text: str, origin: str = "") -> RawArticle:
+    """Split a text/Markdown article into title, source, date, url and body."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    fields: dict[str, str] = {}
+    # Metadata lines at the top, before any body text.
+    top = 0
+    while top < len(lines) and top < 8:
+        match = _META.match(lines[top])
+        if match and _accept(fields, match.group(1), match.group(2)) or not lines[top].strip():
+            top += 1
+        else:
+            break
+    bottom = len(lines)
+    bottom = _strip_trailing_meta(lines, top, bottom, fields)
+
+    body_lines = lines[top:bottom]
+    while body_lines and not body_lines[0].strip():
+        body_lines.pop(0)
+    title = fields.get("title")
+    if not title and body_lines and looks_like_title(body_lines[0]):
+        following = "\n".join(body_lines[1:]).strip()
+        if following:
+            title = body_lines.pop(0)
+    body = "\n".join(body_lines).strip("\n")
+    if not body.strip():
+        raise InputError("no article text found")
+    return RawArticle(
+        text=body,
+        title=clean_title(title) if title else derive_title(body),
+        source=fields.get("source"),
+        url=fields.get("url"),
+        published=parse_date(fields["published"]) if "published" in fields else None,
+        origin=origin,
+    )
+
+
+def _accept(fields: dict[str, str], key: str, value: str) -> bool:
+    """Record one metadata line; False when the value does not fit the key (then it is body)."""
+    key = key.lower()
+    key = {"date": "published", "link": "url", "by": "author"}.get(key, key)
+    if key == "url" and not _URL.match(value):
+        return False
+    if key == "published" and parse_date(value) is None:
+        return False
+    if key == "source" and len(value) > 120:
+        return False
+    fields.setdefault(key, value)
+    return True
+
+
+def _strip_trailing_meta(lines: list[str], top: int, bottom: int, fields: dict[str, str]) -> int:
+    """Drop trailing metadata lines (Source: X, Published: ...) and a short byline after them."""
+    end = bottom
+    seen_meta = False
+    scanned = 0
+    index = bottom - 1
+    while index >= top and scanned < 8:
+        line = lines[index]
+        scanned += 1
+        if not line.strip():
+            index -= 1
+            continue
+        match = _META.match(line)
+        if match and _accept(fields, match.group(1), match.group(2)):
+            seen_meta = True
+            end = index
+        elif not seen_meta and _is_byline(line):
+            pass  # a byline below the metadata ("News Reporter"); dropped with it
+        else:
+            break
+        index -= 1
+    return end if seen_meta else bottom
+
+
+def _is_byline(line: str) -> bool:
+    stripped = line.strip()
+    return len(stripped.split()) <= 5 and not re.search(r"[.!?]$", stripped)
+
+
+def with_overrides(article: RawArticle, **overrides: object) -> RawArticle:
+    """Apply the user's explicit --title/--source/--url/--published; None means keep."""
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if "title" in values:
+        values["title"] = clean_title(str(values["title"]))
+    return replace(article, **values)  # type: ignore[arg-type]

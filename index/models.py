@@ -1,0 +1,93 @@
+"""Plain data that crosses module lines. Frozen so nobody downstream edits a shared record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class RawArticle:
+    """An article as read from a file, a page or a paste, before it is stored."""
+
+    text: str
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: date | None = None
+    origin: str = ""  # where it came from (a path or URL), for messages only
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an article; start/end index the article's clean text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ChunkDraft:
+    """A chunk before it has an id: its span and the sentences it covers."""
+
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True)
+class Article:
+    id: int
+    collection: str
+    title: str
+    source: str | None
+    url: str | None
+    published: date | None
+    added_at: datetime
+    content_hash: str
+    chunk_count: int = 0
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with what a citation needs: the article, the exact span, the scores."""
+
+    chunk_id: int
+    article: Article
+    text: str
+    start: int
+    end: int
+    sentences: tuple[Sentence, ...]  # spans in article coordinates
+    score: float
+    dense_score: float = 0.0
+    lexical_score: float = 0.0
+
+    def sentence_texts(self) -> list[tuple[Sentence, str]]:
+        """Each sentence with its text, sliced from this passage (spans are article-relative)."""
+        return [(s, self.text[s.start - self.start : s.end - self.start]) for s in self.sentences]
+
+
+@dataclass(frozen=True)
+class AddOutcome:
+    """What happened to one article of an add: stored, unchanged, replaced or refused."""
+
+    status: str  # "added" | "unchanged" | "replaced" | "failed"
+    origin: str
+    article: Article | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    problems: tuple[str, ...] = field(default_factory=tuple)
+    repaired: tuple[str, ...] = field(default_factory=tuple)
+    checked: dict[str, int] = field(default_factory=dict)

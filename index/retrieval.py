@@ -1,0 +1,95 @@
+"""Hybrid search over one collection: dense (FAISS) and lexical (BM25) scores, fused.
+
+Each candidate found by either side gets both scores (cosine by reconstructing its vector,
+BM25 from the full score array), so fusion compares like with like instead of ranks alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.caches import CollectionCache
+from index.models import Passage
+from index.store import Store
+
+
+@dataclass(frozen=True)
+class RetrievalResult:
+    passages: tuple[Passage, ...]
+    query_vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    dense: float = 0.5
+    dense_candidates: int = 50
+    lexical_candidates: int = 50
+
+
+def fuse_scores(
+    dense: dict[int, float], lexical: dict[int, float], weight: float
+) -> dict[int, float]:
+    """weight * cosine + (1 - weight) * BM25 scaled to the best candidate's BM25."""
+    best = max(lexical.values(), default=0.0)
+    ids = set(dense) | set(lexical)
+    return {
+        i: weight * dense.get(i, 0.0) + (1 - weight) * (lexical.get(i, 0.0) / best if best else 0.0)
+        for i in ids
+    }
+
+
+def hybrid_search(
+    store: Store,
+    cache: CollectionCache,
+    query: str,
+    query_vector: np.ndarray,
+    k: int,
+    weights: FusionWeights,
+) -> list[Passage]:
+    """Top k passages, best first; never a -1 id, a duplicate, or a chunk the store lacks."""
+    if k <= 0 or cache.vectors.size == 0:
+        return []
+    dense = dict(cache.vectors.search(query_vector, weights.dense_candidates))
+    lexical_all = cache.lexical.scores(query)
+    lexical_ids = cache.lexical.ids()
+    lexical: dict[int, float] = {}
+    if len(lexical_all):
+        n = min(weights.lexical_candidates, len(lexical_all))
+        top = np.argpartition(-lexical_all, n - 1)[:n]
+        lexical = {int(lexical_ids[i]): float(lexical_all[i]) for i in top if lexical_all[i] > 0}
+    missing_dense = [i for i in lexical if i not in dense]
+    dense.update(cache.vectors.scores_for(query_vector, missing_dense))
+    if lexical:
+        for chunk_id in dense:
+            pos = cache.lexical.position(chunk_id) if chunk_id not in lexical else None
+            if pos is not None:
+                lexical[chunk_id] = float(lexical_all[pos])
+    fused = fuse_scores(dense, lexical, weights.dense)
+    best_lexical = max(lexical.values(), default=0.0) or 1.0
+    ranked = sorted(fused, key=lambda i: (-fused[i], i))[: max(k * 2, k + 5)]
+    chunks = store.chunks_by_ids(ranked)
+    articles = store.articles_by_ids(sorted({c.article_id for c in chunks.values()}))
+    passages: list[Passage] = []
+    for chunk_id in ranked:
+        chunk = chunks.get(chunk_id)
+        article = articles.get(chunk.article_id) if chunk else None
+        if chunk is None or article is None:
+            continue  # removed since the cache was read; never hand out a dangling id
+        passages.append(
+            Passage(
+                chunk_id=chunk_id,
+                article=article,
+                text=chunk.text,
+                start=chunk.start,
+                end=chunk.end,
+                sentences=chunk.sentences,
+                score=fused[chunk_id],
+                dense_score=dense.get(chunk_id, 0.0),
+                lexical_score=lexical.get(chunk_id, 0.0) / best_lexical,
+            )
+        )
+        if len(passages) == k:
+            break
+    return passages

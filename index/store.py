@@ -1,0 +1,402 @@
+"""SQLite, the source of truth: articles, chunks, their vectors, and a change counter.
+
+Every add or remove is one transaction, so a crash leaves either the old state or the new
+one. WAL with synchronous=FULL makes a committed add survive power loss, which is what
+"reported as done" promises the user; the caches (FAISS, lexical) are rebuilt from here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import CorruptStoreError, InputError, NotFoundError
+from index.models import Article, ChunkDraft, Sentence
+
+SCHEMA_VERSION = 1
+_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS collections (
+    name TEXT PRIMARY KEY,
+    change_id INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    collection TEXT NOT NULL REFERENCES collections(name),
+    title TEXT NOT NULL,
+    source TEXT,
+    url TEXT,
+    published TEXT,
+    added_at TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    raw_text TEXT NOT NULL,
+    text TEXT NOT NULL,
+    UNIQUE (collection, content_hash)
+);
+CREATE INDEX IF NOT EXISTS articles_by_url ON articles (collection, url);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    collection TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    sentences TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_collection ON chunks (collection, id);
+CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks (article_id);
+"""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as the caches and the retriever read it back."""
+
+    id: int
+    article_id: int
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Sentence, ...]
+    title: str = ""
+
+    @property
+    def index_text(self) -> str:
+        """What retrieval indexes: the title gives a chunk the context of its article."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """Everything one add writes, prepared outside the transaction (embedding is slow)."""
+
+    collection: str
+    title: str
+    source: str | None
+    url: str | None
+    published: date | None
+    content_hash: str
+    raw_text: str
+    text: str
+    chunks: tuple[ChunkDraft, ...]
+    vectors: np.ndarray
+
+
+def check_collection_name(name: str) -> str:
+    if not _COLLECTION_NAME.match(name):
+        raise InputError(
+            f"invalid collection name {name!r}: use letters, digits, '-', '_' or '.' (max 64)"
+        )
+    return name
+
+
+class Store:
+    """One SQLite file; a connection per thread, writes serialized by the caller's lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with self.transaction() as conn:
+                for statement in _SCHEMA.split(";"):  # executescript would commit midway
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise CorruptStoreError(
+                f"{path}: the database is damaged or not a Briefbot store ({exc}); "
+                "nothing was written. Restore it from a backup (briefbot export/import)."
+            ) from exc
+
+    # -- connections -------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: a commit is on disk before "added" is printed; WAL alone could lose it.
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=60000")
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def meta(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- reads --------------------------------------------------------------------------
+    def change_id(self, collection: str) -> int:
+        row = (
+            self._conn()
+            .execute("SELECT change_id FROM collections WHERE name = ?", (collection,))
+            .fetchone()
+        )
+        return 0 if row is None else int(row[0])
+
+    def collections(self) -> list[str]:
+        rows = self._conn().execute("SELECT name FROM collections ORDER BY name").fetchall()
+        return [str(r[0]) for r in rows]
+
+    def find_by_hash(self, collection: str, content_hash: str) -> Article | None:
+        return self._one_article(
+            "a.collection = ? AND a.content_hash = ?", (collection, content_hash)
+        )
+
+    def find_by_url(self, collection: str, url: str) -> Article | None:
+        return self._one_article("a.collection = ? AND a.url = ?", (collection, url))
+
+    def get_article(self, collection: str, article_id: int) -> Article:
+        article = self._one_article("a.collection = ? AND a.id = ?", (collection, article_id))
+        if article is None:
+            raise NotFoundError(f"no article #{article_id} in collection '{collection}'")
+        return article
+
+    def article_text(self, article_id: int) -> str:
+        row = (
+            self._conn().execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        )
+        if row is None:
+            raise NotFoundError(f"no article #{article_id}")
+        return str(row[0])
+
+    def list_articles(self, collection: str, limit: int = 1000, offset: int = 0) -> list[Article]:
+        return self._articles(
+            "a.collection = ? ORDER BY a.added_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            (collection, limit, offset),
+        )
+
+    def articles_by_ids(self, ids: Sequence[int]) -> dict[int, Article]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {a.id: a for a in self._articles(f"a.id IN ({marks})", tuple(ids))}
+
+    def count(self, collection: str) -> tuple[int, int]:
+        conn = self._conn()
+        articles = conn.execute(
+            "SELECT COUNT(*) FROM articles WHERE collection = ?", (collection,)
+        ).fetchone()[0]
+        chunks = conn.execute(
+            "SELECT COUNT(*) FROM chunks WHERE collection = ?", (collection,)
+        ).fetchone()[0]
+        return int(articles), int(chunks)
+
+    def chunks_by_ids(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT id, article_id, start, end, text, sentences FROM chunks "
+                f"WHERE id IN ({marks})",
+                tuple(ids),
+            )
+            .fetchall()
+        )
+        return {int(r[0]): _chunk_from_row(r) for r in rows}
+
+    def snapshot(self, collection: str) -> tuple[int, list[StoredChunk], np.ndarray]:
+        """(change id, chunks, vectors) of a collection, read in one consistent transaction."""
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            change = self.change_id(collection)
+            rows = conn.execute(
+                "SELECT c.id, c.article_id, c.start, c.end, c.text, c.sentences, c.vector, "
+                "a.title FROM chunks c JOIN articles a ON a.id = c.article_id "
+                "WHERE c.collection = ? ORDER BY c.id",
+                (collection,),
+            ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        chunks = [_chunk_from_row(r) for r in rows]
+        if rows:
+            vectors = np.vstack([np.frombuffer(r[6], dtype=np.float32) for r in rows])
+        else:
+            vectors = np.zeros((0, 0), dtype=np.float32)
+        return change, chunks, vectors
+
+    def chunk_ids(self, collection: str) -> list[int]:
+        rows = (
+            self._conn()
+            .execute("SELECT id FROM chunks WHERE collection = ? ORDER BY id", (collection,))
+            .fetchall()
+        )
+        return [int(r[0]) for r in rows]
+
+    def integrity_problems(self) -> list[str]:
+        conn = self._conn()
+        problems = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
+        problems = [p for p in problems if p != "ok"]
+        orphans = conn.execute(
+            "SELECT COUNT(*) FROM chunks c LEFT JOIN articles a ON a.id = c.article_id "
+            "WHERE a.id IS NULL OR a.collection != c.collection"
+        ).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} chunks without their article")
+        empty = conn.execute(
+            "SELECT COUNT(*) FROM articles a WHERE NOT EXISTS "
+            "(SELECT 1 FROM chunks c WHERE c.article_id = a.id)"
+        ).fetchone()[0]
+        if empty:
+            problems.append(f"{empty} articles without chunks")
+        return problems
+
+    # -- writes (caller holds the data dir's writer lock) -------------------------------
+    def insert_article(self, new: NewArticle, replace_id: int | None = None) -> int:
+        """Store an article with its chunks and vectors in one transaction; return its id."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        published = new.published.isoformat() if new.published else None
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO collections(name, change_id) VALUES (?, 1) "
+                "ON CONFLICT(name) DO UPDATE SET change_id = change_id + 1",
+                (new.collection,),
+            )
+            values = (
+                new.title,
+                new.source,
+                new.url,
+                published,
+                now,
+                new.content_hash,
+                new.raw_text,
+                new.text,
+            )
+            if replace_id is None:
+                cursor = conn.execute(
+                    "INSERT INTO articles(collection, title, source, url, published, added_at, "
+                    "content_hash, raw_text, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (new.collection, *values),
+                )
+                article_id = int(cursor.lastrowid or 0)
+            else:
+                article_id = replace_id
+                conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+                conn.execute(
+                    "UPDATE articles SET title=?, source=?, url=?, published=?, added_at=?, "
+                    "content_hash=?, raw_text=?, text=? WHERE id = ?",
+                    (*values, article_id),
+                )
+            conn.executemany(
+                "INSERT INTO chunks(article_id, collection, ordinal, start, end, text, "
+                "sentences, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        article_id,
+                        new.collection,
+                        c.ordinal,
+                        c.start,
+                        c.end,
+                        c.text,
+                        json.dumps([[s.start, s.end] for s in c.sentences]),
+                        np.asarray(v, dtype=np.float32).tobytes(),
+                    )
+                    for c, v in zip(new.chunks, new.vectors, strict=True)
+                ],
+            )
+        return article_id
+
+    def delete_article(self, collection: str, article_id: int) -> Article:
+        article = self.get_article(collection, article_id)
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+            conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            conn.execute(
+                "UPDATE collections SET change_id = change_id + 1 WHERE name = ?", (collection,)
+            )
+        return article
+
+    # -- helpers ------------------------------------------------------------------------
+    def _one_article(self, where: str, params: tuple[object, ...]) -> Article | None:
+        found = self._articles(where + " LIMIT 1", params)
+        return found[0] if found else None
+
+    def _articles(self, where: str, params: tuple[object, ...]) -> list[Article]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT a.id, a.collection, a.title, a.source, a.url, a.published, a.added_at, "
+                "a.content_hash, (SELECT COUNT(*) FROM chunks c WHERE c.article_id = a.id) "
+                f"FROM articles a WHERE {where}",
+                params,
+            )
+            .fetchall()
+        )
+        return [
+            Article(
+                id=int(r[0]),
+                collection=str(r[1]),
+                title=str(r[2]),
+                source=r[3],
+                url=r[4],
+                published=date.fromisoformat(r[5]) if r[5] else None,
+                added_at=datetime.fromisoformat(r[6]),
+                content_hash=str(r[7]),
+                chunk_count=int(r[8]),
+            )
+            for r in rows
+        ]
+
+
+def _chunk_from_row(row: Sequence[object]) -> StoredChunk:
+    spans = json.loads(str(row[5]))
+    return StoredChunk(
+        id=int(row[0]),  # type: ignore[call-overload]
+        article_id=int(row[1]),  # type: ignore[call-overload]
+        start=int(row[2]),  # type: ignore[call-overload]
+        end=int(row[3]),  # type: ignore[call-overload]
+        text=str(row[4]),
+        sentences=tuple(Sentence(int(s), int(e)) for s, e in spans),
+        title=str(row[7]) if len(row) > 7 else "",
+    )

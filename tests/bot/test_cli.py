@@ -1,0 +1,142 @@
+"""The CLI in-process with the fake embedder: every command, exit codes, the JSON contract."""
+
+import io
+import json
+
+import pytest
+
+from bot import cli
+from tests.conftest import EXAMPLES, HashingEmbedder
+
+CONTRACT = {"question", "answer", "abstained", "citations", "mode", "timings_ms"}
+CITATION_CONTRACT = {
+    "n",
+    "article_id",
+    "title",
+    "source",
+    "url",
+    "published",
+    "passage",
+    "start",
+    "end",
+    "score",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fake_model(monkeypatch):
+    monkeypatch.setattr(
+        "index.knowledge.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder()
+    )
+
+
+def run(capsys, *argv, stdin=None, monkeypatch=None):
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def jsonl(out):
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_add_ask_list_show_remove_verify(capsys, tmp_path):
+    code, out, _ = run(capsys, "add", str(EXAMPLES), "--json")
+    assert code == 0
+    rows = jsonl(out)
+    assert len(rows) == 5 and {r["status"] for r in rows} == {"added"}
+
+    code, out, _ = run(capsys, "ask", "--json", "How many members joined the Port Calder strike?")
+    data = json.loads(out)
+    assert code == 0
+    assert set(data) >= CONTRACT
+    assert data["mode"] == "extractive"
+    assert not data["abstained"]
+    assert "3,400" in data["answer"]
+    assert set(data["citations"][0]) >= CITATION_CONTRACT
+    first = data["citations"][0]
+    assert first["title"].startswith("Dock workers")
+
+    code, out, _ = run(capsys, "list", "--json")
+    articles = json.loads(out)
+    assert len(articles) == 5
+    code, out, _ = run(capsys, "show", str(articles[0]["id"]), "--json")
+    assert json.loads(out)["text"]
+    code, out, _ = run(capsys, "remove", str(articles[0]["id"]))
+    assert code == 0 and "removed" in out
+    code, out, _ = run(capsys, "verify", "--json")
+    assert code == 0 and json.loads(out)["ok"]
+    code, out, _ = run(capsys, "stats", "--json")
+    assert json.loads(out)["articles"] == 4
+
+
+def test_adding_twice_changes_nothing(capsys):
+    run(capsys, "add", str(EXAMPLES))
+    code, out, _ = run(capsys, "add", str(EXAMPLES), "--json")
+    assert code == 0 and {r["status"] for r in jsonl(out)} == {"unchanged"}
+
+
+def test_failures_are_named_and_do_not_stop_the_batch(capsys, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x00binary")
+    code, out, _ = run(
+        capsys, "add", str(bad), str(tmp_path / "missing.md"), str(EXAMPLES / "05-port-strike.md")
+    )
+    assert code == 1
+    assert "bad.txt: binary file" in out
+    assert "missing.md: no such file or folder" in out
+    assert "1 added" in out
+
+
+def test_ask_from_stdin_prints_one_json_object_per_line(capsys, monkeypatch):
+    run(capsys, "add", str(EXAMPLES))
+    code, out, _ = run(
+        capsys,
+        "ask",
+        "--json",
+        "-",
+        monkeypatch=monkeypatch,
+        stdin="How many members joined the strike?\n\nWhat rate did the bank set?\n",
+    )
+    assert code == 0
+    assert [r["question"] for r in jsonl(out)] == [
+        "How many members joined the strike?",
+        "What rate did the bank set?",
+    ]
+
+
+def test_overrides_and_human_output(capsys):
+    run(
+        capsys,
+        "add",
+        str(EXAMPLES / "03-central-bank-rates.md"),
+        "--title",
+        "Rates",
+        "--source",
+        "Desk",
+        "--url",
+        "https://example.org/r",
+        "--published",
+        "2026-11-07",
+    )
+    code, out, _ = run(capsys, "ask", "What interest rate did the Bank of Norland keep?")
+    assert code == 0
+    assert "[1] Rates - Desk, 7 Nov 2026" in out
+    assert "4.25 percent" in out
+
+
+def test_errors_are_one_line_with_status_2(capsys):
+    code, _, err = run(capsys, "ask", "   ")
+    assert code == 2 and err.strip() == "briefbot: the question is empty"
+    code, _, err = run(capsys, "show", "99")
+    assert code == 2 and "no article #99" in err
+    code, _, err = run(capsys, "ask", "x", "--collection", "bad/name")
+    assert code == 2 and "invalid collection name" in err
+
+
+def test_empty_collection_answers_plainly(capsys):
+    code, out, _ = run(capsys, "ask", "--json", "How many troops?")
+    data = json.loads(out)
+    assert code == 0 and data["abstained"] and data["citations"] == []

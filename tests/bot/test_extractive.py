@@ -1,0 +1,104 @@
+from datetime import UTC, date, datetime
+
+import numpy as np
+
+from bot.answer.extractive import Weights, answer_question, focus_words, highlight
+from bot.answer.qtypes import QType
+from index.chunking import split_sentences
+from index.models import Article, Passage
+from tests.conftest import HashingEmbedder
+
+EMB = HashingEmbedder()
+
+
+def passage(text, article_id=1, title="Troops", score=1.0, published=None):
+    art = Article(
+        article_id,
+        "default",
+        title,
+        "Wire",
+        None,
+        published,
+        datetime(2026, 1, 1, tzinfo=UTC),
+        "h",
+        1,
+    )
+    return Passage(article_id * 100, art, text, 0, len(text), tuple(split_sentences(text)), score)
+
+
+TROOPS = (
+    "The office said talks begin this week. A senior official said at least 11,000 North "
+    "Korean troops have been deployed to Russia. It will take a day or two to name an envoy."
+)
+
+
+def ask(question, passages, **kw):
+    qv = EMB.encode([question])[0]
+    return answer_question(question, qv, passages, EMB.encode, Weights(**kw))
+
+
+def test_picks_the_sentence_with_the_number_and_marks_it():
+    answer = ask("How many troops were deployed?", [passage(TROOPS)])
+    assert not answer.abstained
+    assert "11,000" in answer.text
+    assert answer.highlight == "at least 11,000"
+    c = answer.citations[0]
+    assert c.sentence_text == answer.text
+    assert c.passage.text[c.highlight.start : c.highlight.end] == "at least 11,000"
+
+
+def test_abstains_when_the_thing_counted_is_never_mentioned():
+    answer = ask(
+        "What is the population of Glasgow?",
+        [passage("A super-casino in Glasgow could be located at Ibrox, eight sites.")],
+    )
+    assert answer.abstained
+    assert "don't say" in answer.text
+    assert answer.citations and not any(c.answers for c in answer.citations)
+
+
+def test_abstains_on_no_passages_and_on_low_scores():
+    assert ask("Anything?", []).abstained
+    weak = ask("What did the envoy eat?", [passage(TROOPS)], abstain_below=1.5)
+    assert weak.abstained
+
+
+def test_number_question_needs_a_number():
+    answer = ask("How many envoys were named?", [passage("The envoy was named on Tuesday.")])
+    assert answer.abstained
+
+
+def test_highlight_prefers_candidate_near_question_words():
+    sentence = "It will take a day or two, but at least 11,000 troops were deployed."
+    span = highlight(sentence, "How many troops were deployed?", QType.NUMBER)
+    assert sentence[span.start : span.end] == "at least 11,000"
+
+
+def test_highlight_skips_names_already_in_the_question():
+    sentence = (
+        "During a call with President Yoon on Tuesday, Ukrainian President Zelenskyy said "
+        "he will send a special delegation to South Korea."
+    )
+    span = highlight(sentence, "Who will send a delegation to South Korea?", QType.PERSON)
+    assert "Zelenskyy" in sentence[span.start : span.end]
+
+
+def test_focus_words():
+    assert focus_words("How many troops were deployed?") == ["troops"]
+    assert focus_words("What is the population of Glasgow?") == ["population"]
+    assert focus_words("How much will pay rise?") == []
+
+
+def test_citations_are_distinct_and_numbered():
+    p1 = passage(TROOPS, 1, score=1.0, published=date(2024, 11, 4))
+    p2 = passage(
+        "Officials said 10,000 troops were deployed to Russia last month.",
+        2,
+        title="Older",
+        score=0.9,
+    )
+    answer = ask("How many troops were deployed to Russia?", [p1, p2])
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    keys = [(c.passage.article.id, c.sentence.start) for c in answer.citations]
+    assert len(keys) == len(set(keys))
+    assert np.isfinite(answer.confidence)

@@ -1,0 +1,93 @@
+"""Shared fixtures: a fake embedder for fast unit tests, the real model once per session,
+and a temp data dir for every test so nothing touches the working directory's index."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.settings import Settings
+from index.knowledge import KnowledgeBase
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CORPORA = SHARED / "corpora"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles"
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words vectors: texts sharing words are similar. No model, no time."""
+
+    def __init__(self, dimension: int = 64, name: str = "test/hashing") -> None:
+        self._dimension = dimension
+        self._name = name
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.blake2b(word[:6].encode(), digest_size=4).digest()
+                out[row, int.from_bytes(digest, "little") % self._dimension] += 1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+            if not norm:
+                out[row, 0] = 1.0
+        return out
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own data dir and no .env or LLM/Discord settings from the machine."""
+    monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DISCORD_TOKEN", "BRIEFBOT_EMBEDDING_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def kb(settings: Settings, fake_embedder: HashingEmbedder) -> KnowledgeBase:
+    knowledge = KnowledgeBase(settings, embedder=fake_embedder)
+    yield knowledge
+    knowledge.close()
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The bundled MiniLM, loaded once for the whole session."""
+    from index.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+def needs_shared(path: Path) -> None:
+    if not path.exists():
+        pytest.skip(f"{path} not present (only in the project's own workspace)")
