@@ -21,7 +21,7 @@ from bot.answer.models import Answer
 from bot.settings import Settings
 from index.embedding import Embedder
 from index.errors import BriefbotError, InputError
-from index.ingest.files import iter_article_files, read_article_file
+from index.ingest.files import iter_article_files, parse_article_bytes, read_article_file
 from index.ingest.text import parse_text_article, with_overrides
 from index.knowledge import CollectionStats, KnowledgeBase, ProgressCallback
 from index.models import AddOutcome, Article, RawArticle, VerifyReport
@@ -125,6 +125,28 @@ class Briefbot:
         if overrides:
             raw = with_overrides(raw, **vars(overrides))
         return self.knowledge.add([raw], collection)[0]
+
+    def add_upload(
+        self,
+        data: bytes,
+        filename: str,
+        collection: str = "default",
+        overrides: Overrides | None = None,
+    ) -> AddOutcome:
+        """A file received as bytes (a Discord attachment): same parsing as `briefbot add`."""
+        try:
+            raw = parse_article_bytes(data, filename)
+        except BriefbotError as exc:
+            return AddOutcome("failed", filename, error=str(exc))
+        if overrides:
+            raw = with_overrides(raw, **vars(overrides))
+        return self.knowledge.add([raw], collection)[0]
+
+    def add_url(
+        self, url: str, collection: str = "default", overrides: Overrides | None = None
+    ) -> AddOutcome:
+        """A web page or document by link (fetching lands with the ingestion issue)."""
+        return AddOutcome("failed", url, error=f"{url}: adding from a URL is not supported yet")
 
     # -- asking -------------------------------------------------------------------------
     def ask(self, question: str, collection: str = "default", k: int | None = None) -> Answer:

@@ -25,6 +25,13 @@ def iter_article_files(folder: Path) -> Iterator[Path]:
             yield path
 
 
+def _check_suffix(origin: str) -> str:
+    suffix = Path(origin).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise InputError(f"{origin}: unsupported file type '{suffix or 'none'}'")
+    return suffix
+
+
 def decode_text(data: bytes, origin: str) -> str:
     """UTF-8 when it is, else the most likely charset; binary data is refused."""
     if b"\x00" in data[:8192]:
@@ -45,9 +52,7 @@ def decode_text(data: bytes, origin: str) -> str:
 def read_article_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> RawArticle:
     """Read one file as an article; the error names the file and the reason."""
     origin = str(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise InputError(f"{origin}: unsupported file type '{suffix or 'none'}'")
+    _check_suffix(origin)
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -55,6 +60,12 @@ def read_article_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> RawArticle
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{origin}: cannot read ({exc.strerror or exc})") from exc
+    return parse_article_bytes(data, origin)
+
+
+def parse_article_bytes(data: bytes, origin: str) -> RawArticle:
+    """Parse file content; `origin` is its path or name, used for the type and in messages."""
+    suffix = _check_suffix(origin)
     text = decode_text(data, origin)
     looks_html = suffix in HTML_SUFFIXES or text.lstrip()[:15].lower().startswith(
         ("<!doctype html", "<html")
