@@ -69,6 +69,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             {"values": list(c.values), "citations": list(c.citations)} for c in answer.conflicts
         ],
         "fallback_reason": answer.fallback_reason,
+        "abstain_reason": answer.abstain_reason,
     }
 
 

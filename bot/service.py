@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -166,7 +166,7 @@ class Briefbot:
             question,
             result.query_vector,
             result.passages,
-            self._sentence_cache().encode,
+            self._sentence_encoder(self.knowledge.sentence_vectors(result.passages)),
             Weights(abstain_below=self.settings.abstain_threshold),
             max_citations=k,
         )
@@ -181,10 +181,18 @@ class Briefbot:
             },
         )
 
-    def _sentence_cache(self) -> SentenceCache:
+    def _sentence_encoder(self, stored: dict[str, np.ndarray]) -> Callable[[list[str]], np.ndarray]:
+        """Sentence vectors stored at ingest; the model only for any that are missing."""
         if self._sentences is None:
             self._sentences = SentenceCache(self.knowledge.embedder)
-        return self._sentences
+        cache = self._sentences
+
+        def encode(texts: list[str]) -> np.ndarray:
+            missing = [t for t in texts if t not in stored]
+            extra = dict(zip(missing, cache.encode(missing), strict=True)) if missing else {}
+            return np.vstack([stored[t] if t in stored else extra[t] for t in texts])
+
+        return encode
 
     # -- managing -----------------------------------------------------------------------
     def list_articles(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,7 +19,7 @@ from filelock import FileLock
 
 from index.caches import CacheManager
 from index.chunking import chunk_text
-from index.embedding import Embedder, SentenceTransformerEmbedder
+from index.embedding import Embedder, SentenceTransformerEmbedder, embed_chunked
 from index.errors import BriefbotError, IndexMismatchError, InputError
 from index.models import AddOutcome, Article, Passage, RawArticle, VerifyReport
 from index.normalize import normalize
@@ -203,18 +203,11 @@ class KnowledgeBase:
             for i, (_, new) in enumerate(prepared)
             if self.store.find_by_hash(new.collection, new.content_hash) is None
         ]
-        texts = [
-            _index_text(prepared[i][1].title, c.text) for i in todo for c in prepared[i][1].chunks
-        ]
-        vectors = self.embedder.encode(texts) if texts else None
+        vectors = embed_chunked(self.embedder, [prepared[i][1].chunks for i in todo])
         result = list(prepared)
-        offset = 0
-        for i in todo:
+        for i, found in zip(todo, vectors, strict=True):
             raw, new = prepared[i]
-            count = len(new.chunks)
-            assert vectors is not None
-            result[i] = (raw, replace(new, vectors=vectors[offset : offset + count]))
-            offset += count
+            result[i] = (raw, replace(new, vectors=found.chunks, sentence_vectors=found.sentences))
         return result
 
     def _store(self, raw: RawArticle, new: NewArticle) -> AddOutcome:
@@ -223,8 +216,8 @@ class KnowledgeBase:
             if existing is not None:
                 return AddOutcome("unchanged", raw.origin, existing)
             if len(new.vectors) != len(new.chunks):  # stored meanwhile, then removed: embed now
-                texts = [_index_text(new.title, c.text) for c in new.chunks]
-                new = replace(new, vectors=self.embedder.encode(texts))
+                found = embed_chunked(self.embedder, [new.chunks])[0]
+                new = replace(new, vectors=found.chunks, sentence_vectors=found.sentences)
             self._record_model(new.vectors.shape[1])
             previous = self.store.find_by_url(new.collection, new.url) if new.url else None
             article_id = self.store.insert_article(new, previous.id if previous else None)
@@ -248,6 +241,17 @@ class KnowledgeBase:
         )
         passages = hybrid_search(self.store, cache, query, vector, k, weights)
         return RetrievalResult(tuple(passages), vector)
+
+    def sentence_vectors(self, passages: Sequence[Passage]) -> dict[str, np.ndarray]:
+        """Stored vectors of the passages' sentences, by sentence text (for the answer engine)."""
+        stored = self.store.sentence_vectors([p.chunk_id for p in passages])
+        found: dict[str, np.ndarray] = {}
+        for p in passages:
+            matrix = stored.get(p.chunk_id)
+            if matrix is not None and len(matrix) == len(p.sentences):
+                for (_, text), vector in zip(p.sentence_texts(), matrix, strict=True):
+                    found[text] = vector
+        return found
 
     def search(self, collection: str, query: str, k: int = 5) -> list[Passage]:
         return list(self.retrieve(collection, query, k).passages)
@@ -296,11 +300,6 @@ class KnowledgeBase:
                 found = self.caches.problems(name)
             problems.extend(f"{name}: {p}" for p in found)
         return VerifyReport(not problems, tuple(problems), tuple(repaired), checked)
-
-
-def _index_text(title: str, text: str) -> str:
-    """What gets embedded for a chunk; the same as StoredChunk.index_text gives the lexical side."""
-    return f"{title}\n{text}" if title else text
 
 
 def _with_origin(raw: RawArticle, exc: BriefbotError) -> str:

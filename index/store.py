@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     end INTEGER NOT NULL,
     text TEXT NOT NULL,
     sentences TEXT NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    sentence_vectors BLOB NOT NULL DEFAULT x''
 );
 CREATE INDEX IF NOT EXISTS chunks_by_collection ON chunks (collection, id);
 CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks (article_id);
@@ -93,6 +94,7 @@ class NewArticle:
     text: str
     chunks: tuple[ChunkDraft, ...]
     vectors: np.ndarray
+    sentence_vectors: tuple[np.ndarray, ...] = ()
 
 
 def check_collection_name(name: str) -> str:
@@ -245,6 +247,26 @@ class Store:
         )
         return {int(r[0]): _chunk_from_row(r) for r in rows}
 
+    def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Each chunk's sentence vectors as an (n_sentences, dim) matrix."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT id, sentence_vectors, length(vector) FROM chunks WHERE id IN ({marks})",
+                tuple(chunk_ids),
+            )
+            .fetchall()
+        )
+        result = {}
+        for chunk_id, blob, vector_bytes in rows:
+            dim = int(vector_bytes) // 4
+            if blob and dim:
+                result[int(chunk_id)] = np.frombuffer(blob, dtype=np.float32).reshape(-1, dim)
+        return result
+
     def snapshot(self, collection: str) -> tuple[int, list[StoredChunk], np.ndarray]:
         """(change id, chunks, vectors) of a collection, read in one consistent transaction."""
         conn = self._conn()
@@ -330,7 +352,7 @@ class Store:
                 )
             conn.executemany(
                 "INSERT INTO chunks(article_id, collection, ordinal, start, end, text, "
-                "sentences, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "sentences, vector, sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         article_id,
@@ -341,8 +363,9 @@ class Store:
                         c.text,
                         json.dumps([[s.start, s.end] for s in c.sentences]),
                         np.asarray(v, dtype=np.float32).tobytes(),
+                        np.asarray(sv, dtype=np.float32).tobytes(),
                     )
-                    for c, v in zip(new.chunks, new.vectors, strict=True)
+                    for c, v, sv in zip(new.chunks, new.vectors, _per_chunk(new), strict=True)
                 ],
             )
         return article_id
@@ -387,6 +410,12 @@ class Store:
             )
             for r in rows
         ]
+
+
+def _per_chunk(new: NewArticle) -> Sequence[np.ndarray]:
+    if new.sentence_vectors:
+        return new.sentence_vectors
+    return [np.zeros((0,), dtype=np.float32)] * len(new.chunks)
 
 
 def _chunk_from_row(row: Sequence[object]) -> StoredChunk:

@@ -97,7 +97,9 @@ def answer_question(
     weights = weights or Weights()
     qtype = classify(question)
     if not passages:
-        return _abstain(question, qtype, [], "no articles have been added to this collection yet")
+        return _abstain(
+            question, qtype, [], "empty", "no articles have been added to this collection yet"
+        )
     scored = score_sentences(
         question, question_vector, passages[:sentence_passages], encode, qtype, weights
     )
@@ -106,14 +108,18 @@ def answer_question(
     best = scored[0] if scored else None
     missing = _missing_names(question, passages[:sentence_passages])
     untyped = best is not None and qtype in _MUST_HAVE_TYPE and not best.typed
-    if best is None or best.score < weights.abstain_below or missing or untyped:
-        return _abstain(
-            question,
-            qtype,
-            _closest(passages, scored, max_citations),
-            None,
-            best.score if best else 0.0,
-        )
+    reason = (
+        "missing_terms"
+        if missing
+        else "no_typed_evidence"
+        if untyped
+        else "low_score"
+        if best is None or best.score < weights.abstain_below
+        else None
+    )
+    if reason is not None:
+        closest = _closest(passages, scored, max_citations)
+        return _abstain(question, qtype, closest, reason, None, best.score if best else 0.0)
     citations = _citations(question, qtype, passages, scored, max_citations, weights.abstain_below)
     lead = citations[0]
     return Answer(
@@ -326,13 +332,14 @@ def _abstain(
     question: str,
     qtype: QType,
     closest: list[Citation],
-    reason: str | None,
+    reason: str,
+    explanation: str | None,
     confidence: float = 0.0,
 ) -> Answer:
     text = (
         f"The articles I have don't say: \u201c{question.strip()}\u201d"
-        if reason is None
-        else f"I can't answer yet: {reason}."
+        if explanation is None
+        else f"I can't answer yet: {explanation}."
     )
     return Answer(
         question=question,
@@ -341,4 +348,5 @@ def _abstain(
         citations=tuple(closest),
         qtype=qtype.value,
         confidence=round(confidence, 4),
+        abstain_reason=reason,
     )

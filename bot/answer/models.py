@@ -58,4 +58,6 @@ class Answer:
     as_of_source: str | None = None
     conflicts: tuple[Conflict, ...] = ()
     fallback_reason: str | None = None
+    # why it abstained: "empty", "low_score", "missing_terms" or "no_typed_evidence"
+    abstain_reason: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
