@@ -360,7 +360,8 @@ def _answer_description(answer: Answer, read_as: str | None = None) -> str:
 def answer_footer(answer: Answer) -> str:
     footer = f"{answer.mode} \u00b7 {answer.timings_ms.get('total', 0):.0f} ms"
     if answer.fallback_reason:
-        footer += f" \u00b7 fell back: {_one_line(answer.fallback_reason)}"
+        reason = discord.utils.escape_mentions(_one_line(answer.fallback_reason))
+        footer += f" \u00b7 fell back: {reason}"
     return trim(footer, 200)
 
 
@@ -379,7 +380,11 @@ def answer_embed(answer: Answer, read_as: str | None = None) -> discord.Embed:
     for c in citations:
         marker = " (not an answer)" if not c.answers else ""
         names.append(
-            trim(f"[{c.n}] {_one_line(c.passage.article.title)}", FIELD_NAME - len(marker)) + marker
+            trim(
+                f"[{c.n}] {discord_escape(_one_line(c.passage.article.title))}",
+                FIELD_NAME - len(marker),
+            )
+            + marker
         )
     footer = answer_footer(answer)
     used = len(embed.description or "") + len(footer) + sum(len(n) for n in names)
@@ -401,7 +406,8 @@ def sources_embed(answer_data: dict[str, Any]) -> discord.Embed:
         return embed
     per_field = min(FIELD_VALUE, (EMBED_TOTAL - 400) // len(citations) - FIELD_NAME)
     for c in citations:
-        title = trim(f"[{c.get('n')}] {_one_line(str(c.get('title') or 'untitled'))}", FIELD_NAME)
+        name = discord_escape(_one_line(str(c.get("title") or "untitled")))
+        title = trim(f"[{c.get('n')}] {name}", FIELD_NAME)
         meta = [discord_escape(str(c.get("source") or "unknown source"))]
         meta.append(str(c.get("published") or "undated"))
         url = _safe_url(c.get("url"))
@@ -457,7 +463,7 @@ def article_list_embed(articles: list[Article], page: int, pages: int, total: in
 def article_embed(article: Article, text: str, preview_chars: int = 1200) -> discord.Embed:
     """/article: metadata, a link when there is one, and the first lines of the text."""
     embed = discord.Embed(
-        title=trim(f"#{article.id} {_one_line(article.title)}", EMBED_TITLE),
+        title=trim(f"#{article.id} {discord_escape(_one_line(article.title))}", EMBED_TITLE),
         url=_safe_url(article.url),
         description=trim(discord_escape(text.strip()), preview_chars) or "(no text)",
         colour=ANSWER_COLOUR,

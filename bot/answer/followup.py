@@ -41,6 +41,10 @@ def subject_of(question: str) -> str | None:
         j += 1
     if j > i and j < len(lower):
         return " ".join(words[i:j])
+    # "how many members joined the strike": the words before the first past-tense verb.
+    if j == len(lower) and i > 0 and lower[i - 1] in _WH_TAIL | {"which", "whose"}:
+        k = next((n for n in range(i + 1, len(lower)) if lower[n].endswith("ed")), i + 1)
+        return " ".join(words[i : min(k, i + 3)])
     # "when did the bank raise rates" / "what is the population of X": what follows the aux.
     if i < len(lower) and lower[i] in _AUX and i + 1 < len(lower):
         return " ".join(words[i + 1 :])

@@ -13,6 +13,8 @@ from bot.answer.followup import looks_like_followup, rewrite_followup, subject_o
         ("When did the bank raise rates?", "the bank raise rates"),
         ("What is the population of Harlow Ridge?", "the population of Harlow Ridge"),
         ("Who leads the union?", "the union"),
+        ("How many members joined the strike?", "members"),
+        ("Which company paid the fine?", "company"),
         ("Troops deployed", None),
     ],
 )
