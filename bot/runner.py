@@ -52,8 +52,9 @@ def describe_commands(payloads: list[dict]) -> list[str]:
     return lines
 
 
-def check(settings: Settings, out: TextIO = sys.stdout) -> int:
+def check(settings: Settings, out: TextIO | None = None) -> int:
     """Load everything the bot needs and validate the commands; exit status 0 when ready."""
+    out = out or sys.stdout
     problem = token_problem(settings, required=False)
     if problem:
         print(f"briefbot: {problem}", file=sys.stderr)
