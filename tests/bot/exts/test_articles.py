@@ -9,6 +9,7 @@ import pytest
 
 from bot.client import collection_for
 from bot.guards import NotAllowed, check_add, check_remove, cooldown
+from index.errors import InputError
 from tests.bot.helpers import (
     GUILD_A,
     MockInteraction,
@@ -18,7 +19,6 @@ from tests.bot.helpers import (
     run,
 )
 from tests.conftest import EXAMPLES
-from index.errors import InputError
 
 
 @pytest.fixture

@@ -32,11 +32,9 @@ def test_messages():
 def test_an_unexpected_error_is_logged_and_shown_as_one_ephemeral_line(settings, caplog):
     client = make_client(settings, ask_cooldown=0)
     try:
-        with mock.patch.object(client.service, "ask", side_effect=RuntimeError("kaboom")):
-            with caplog.at_level(logging.ERROR, logger="bot.exts.errors"):
-                sent = run(
-                    invoke(client, command_interaction(client, "ask", GUILD_A, question="why?"))
-                )
+        boom = mock.patch.object(client.service, "ask", side_effect=RuntimeError("kaboom"))
+        with boom, caplog.at_level(logging.ERROR, logger="bot.exts.errors"):
+            sent = run(invoke(client, command_interaction(client, "ask", GUILD_A, question="why?")))
         deferred, error = sent.requests
         assert deferred.payload == {"type": 5}
         assert error.payload["content"] == UNEXPECTED and error.payload["flags"] == 64
