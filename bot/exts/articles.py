@@ -161,8 +161,9 @@ class Articles(commands.Cog):
         source="Outlet, e.g. Reuters (overrides what the article says)",
     )
     @app_commands.guild_only()
-    @app_commands.check(check_add)
+    # Checks run bottom-up: the role check first, so a refused member spends no cooldown.
     @app_commands.check(cooldown("add"))
+    @app_commands.check(check_add)
     async def add(
         self,
         interaction: discord.Interaction,
