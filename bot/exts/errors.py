@@ -64,6 +64,13 @@ async def report(interaction: discord.Interaction, error: BaseException) -> None
     text = trim(user_message(error), MESSAGE_CHARS)
     try:
         if interaction.response.is_done():
+            if (
+                interaction.response.type
+                == discord.InteractionResponseType.deferred_channel_message
+            ):
+                # The first follow-up would replace the public "thinking..." message and ignore
+                # `ephemeral`; removing it first keeps the error visible to the asker only.
+                await interaction.delete_original_response()
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
             await interaction.response.send_message(

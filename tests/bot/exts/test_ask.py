@@ -184,3 +184,24 @@ def test_a_failing_mention_gets_one_line_and_the_bot_lives_on(client, as_bot, ca
         run(ask_cog(client).on_message(message))
     assert message.reply.call_args.args[0].startswith("Something went wrong")
     assert any("boom" in str(r.exc_info) for r in caplog.records if r.exc_info)
+
+
+def test_slash_ask_in_a_thread_started_from_an_answer_is_a_follow_up(client):
+    first = ask_via_slash(client, "How many members joined the strike?")
+    answer_id = sent_answer_id(first)
+    client.feedback.set_message(answer_id, 888)  # the thread grew from message 888
+    thread = mock.MagicMock(spec=discord.Thread)
+    thread.id = 888
+    interaction = MockInteraction(client, channel=thread)
+    with mock.patch.object(client.service, "ask", wraps=client.service.ask) as spy:
+        run(
+            ext(client).Ask.ask.callback(ask_cog(client), interaction, "and how long will it last?")
+        )
+    assert spy.call_args.args[0] == "How long will members last?"
+
+
+def test_in_a_plain_channel_a_new_question_is_not_rewritten(client):
+    ask_via_slash(client, "How many members joined the strike?")
+    with mock.patch.object(client.service, "ask", wraps=client.service.ask) as spy:
+        ask_via_slash(client, "and how long will it last?")
+    assert spy.call_args.args[0] == "and how long will it last?"

@@ -35,8 +35,9 @@ def test_an_unexpected_error_is_logged_and_shown_as_one_ephemeral_line(settings,
         boom = mock.patch.object(client.service, "ask", side_effect=RuntimeError("kaboom"))
         with boom, caplog.at_level(logging.ERROR, logger="bot.exts.errors"):
             sent = run(invoke(client, command_interaction(client, "ask", GUILD_A, question="why?")))
-        deferred, error = sent.requests
+        deferred, deleted, error = sent.requests
         assert deferred.payload == {"type": 5}
+        assert deleted.method == "DELETE" and deleted.path.endswith("/messages/@original")
         assert error.payload["content"] == UNEXPECTED and error.payload["flags"] == 64
         assert error.payload["allowed_mentions"] == {"parse": []}
         assert any(r.exc_info and "kaboom" in str(r.exc_info[1]) for r in caplog.records)
