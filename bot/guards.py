@@ -8,7 +8,7 @@ tested without Discord.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 import discord
@@ -105,10 +105,10 @@ async def check_remove(interaction: discord.Interaction) -> bool:
     return True
 
 
-def cooldown(action: str) -> Callable[[discord.Interaction], Awaitable[bool]]:
+def cooldown(action: str) -> Callable[[discord.Interaction[Any]], Coroutine[Any, Any, bool]]:
     """A per-user cooldown whose length comes from the settings (`<action>_cooldown`)."""
 
-    async def predicate(interaction: discord.Interaction) -> bool:
+    async def predicate(interaction: discord.Interaction[Any]) -> bool:
         per = float(getattr(_settings(interaction), f"{action}_cooldown"))
         cooldowns: Cooldowns = interaction.client.cooldowns  # type: ignore[attr-defined]
         retry = cooldowns.hit(action, interaction.user.id, per)

@@ -247,6 +247,7 @@ EMBED_FIELDS = 25
 EMBED_FOOTER = 2048
 EMBED_TOTAL = 6000
 DISCORD_CITATIONS = 5
+DISCORD_QUOTE_CHARS = 320  # five quotes must read comfortably in one embed
 ELLIPSIS = "\u2026"
 ANSWER_COLOUR = 0x2B7A78
 ABSTAIN_COLOUR = 0xB5651D
@@ -391,7 +392,7 @@ def answer_embed(answer: Answer, read_as: str | None = None) -> discord.Embed:
     per_field = min(FIELD_VALUE, (EMBED_TOTAL - 100 - used) // max(1, len(citations)))
     for c, name in zip(citations, names, strict=True):
         head = trim(citation_line(c), min(300, per_field // 2))
-        quote = trim(_citation_quote(c, QUOTE_CHARS), per_field - len(head) - 1)
+        quote = trim(_citation_quote(c, DISCORD_QUOTE_CHARS), per_field - len(head) - 1)
         embed.add_field(name=name, value=(head + "\n" + quote).strip() or "\u2014", inline=False)
     embed.set_footer(text=footer)
     return embed
@@ -437,7 +438,7 @@ def outcome_message(outcome: AddOutcome) -> str:
     link = f" \u00b7 <{url}>" if url else ""
     return trim(
         f"{verb} **#{a.id}** {title} \u2014 {source}, {date_label(a)} \u00b7 "
-        f"{a.chunk_count} chunks{link}",
+        f"{a.chunk_count} chunk{'' if a.chunk_count == 1 else 's'}{link}",
         MESSAGE_CHARS,
     )
 

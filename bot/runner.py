@@ -10,7 +10,7 @@ import asyncio
 import logging
 import re
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from bot.client import BriefbotClient
@@ -41,7 +41,7 @@ def build_client(settings: Settings, service: Briefbot | None = None) -> Briefbo
     return BriefbotClient(service or Briefbot(settings), settings)
 
 
-def describe_commands(payloads: list[dict]) -> list[str]:
+def describe_commands(payloads: list[dict[str, Any]]) -> list[str]:
     lines = []
     for payload in payloads:
         options = " ".join(

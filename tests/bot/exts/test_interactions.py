@@ -74,7 +74,7 @@ def test_add_text_stores_in_the_server_collection_and_replies_in_one_line(client
     assert second.payload["allowed_mentions"] == NO_MENTIONS
     content = second.payload["content"]
     assert content.startswith("Added **#1** Harbour closed after storm")
-    assert "1 chunks" in content and not LIVE_MENTION.search(content)
+    assert "1 chunk" in content and not LIVE_MENTION.search(content)
     assert len(content) <= render.MESSAGE_CHARS
     articles = client.service.list_articles(collection_for(GUILD_A))
     assert [a.title for a in articles] == ["Harbour closed after storm"]
