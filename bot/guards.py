@@ -110,7 +110,7 @@ def cooldown(action: str) -> Callable[[discord.Interaction[Any]], Coroutine[Any,
 
     async def predicate(interaction: discord.Interaction[Any]) -> bool:
         per = float(getattr(_settings(interaction), f"{action}_cooldown"))
-        cooldowns: Cooldowns = interaction.client.cooldowns  # type: ignore[attr-defined]
+        cooldowns: Cooldowns = interaction.client.cooldowns
         retry = cooldowns.hit(action, interaction.user.id, per)
         if retry:
             raise app_commands.CommandOnCooldown(app_commands.Cooldown(1, per), retry)

@@ -145,3 +145,26 @@ def test_add_with_nothing_opens_the_form(client):
     (only,) = sent.requests
     assert only.payload["type"] == 9  # MODAL
     assert only.payload["data"]["title"] == "Add an article"
+
+
+def test_discord_and_the_cli_give_the_same_answer(client, capsys, monkeypatch):
+    """Same articles, same question: the CLI's JSON and the bot's embed agree."""
+    import json
+
+    from bot import cli
+    from tests.conftest import HashingEmbedder
+
+    monkeypatch.setattr(
+        "index.knowledge.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder()
+    )
+    add_examples(client)
+    question = "How many members joined the strike at Port Calder?"
+    collection = collection_for(GUILD_A)
+    assert cli.main(["ask", "--json", "--collection", collection, question]) == 0
+    from_cli = json.loads(capsys.readouterr().out)
+    sent = run(invoke(client, command_interaction(client, "ask", question=question)))
+    embed = sent.requests[1].payload["embeds"][0]
+    assert from_cli["highlight"] and f"**{from_cli['highlight']}**" in embed["description"]
+    assert [f["name"] for f in embed["fields"]] == [
+        f"[{c['n']}] {c['title']}" for c in from_cli["citations"][:5]
+    ]
