@@ -51,3 +51,25 @@ def test_the_rules_catch_bad_definitions():
     assert "required option comes after an optional one" in problems
     assert "26 options" in problems
     assert "/long: description" in problems
+
+
+def test_setup_hook_syncs_globally_or_to_the_dev_server(settings):
+    from unittest import mock
+
+    import discord
+
+    from tests.bot.helpers import run
+
+    for dev_guild, expected in ((None, {}), (123456789012345678, "guild")):
+        client = make_client(settings, dev_guild_id=dev_guild)
+        try:
+            with mock.patch.object(client.tree, "sync", mock.AsyncMock(return_value=[])) as sync:
+                run(client.setup_hook())
+            if expected == "guild":
+                guild = sync.call_args.kwargs["guild"]
+                assert isinstance(guild, discord.Object) and guild.id == dev_guild
+                assert {c.name for c in client.tree.get_commands(guild=guild)} == EXPECTED
+            else:
+                assert sync.call_args.kwargs == {}
+        finally:
+            close_client(client)

@@ -80,3 +80,17 @@ def test_run_check_with_the_real_model_in_a_subprocess(tmp_path):
     assert "all-MiniLM-L6-v2" in result.stdout or "MiniLM" in result.stdout
     assert "commands (6, sync: global)" in result.stdout
     assert "token: not set" in result.stdout
+
+
+def test_a_rejected_token_is_one_line_and_status_2(capsys, monkeypatch, fake_model):
+    import discord
+
+    async def rejected(self, token, *, reconnect=True):
+        raise discord.LoginFailure("Improper token has been passed.")
+
+    monkeypatch.setattr("bot.client.BriefbotClient.start", rejected)
+    monkeypatch.setenv("DISCORD_TOKEN", FAKE_TOKEN)
+    assert cli.main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Discord rejected DISCORD_TOKEN" in err
+    assert FAKE_TOKEN not in err
