@@ -183,21 +183,30 @@ class Articles(commands.Cog):
         if file is not None:
             check_upload(file.filename, file.size, self.bot.settings.max_upload_bytes)
         await interaction.response.defer(thinking=True)
-        overrides = Overrides(title=title, source=source)
+        outcome = await self._ingest(
+            collection, Overrides(title=title, source=source), url, text, file
+        )
+        await send_outcome(interaction, outcome)
+
+    async def _ingest(
+        self,
+        collection: str,
+        overrides: Overrides,
+        url: str | None,
+        text: str | None,
+        file: discord.Attachment | None,
+    ) -> AddOutcome:
+        """The same service call `briefbot add` makes, in a worker thread."""
         service = self.bot.service
         if text is not None:
-            outcome = await self.bot.run_blocking(service.add_text, text, collection, overrides)
-        elif file is not None:
+            return await self.bot.run_blocking(service.add_text, text, collection, overrides)
+        if file is not None:
             data = await file.read()
-            outcome = await self.bot.run_blocking(
+            return await self.bot.run_blocking(
                 service.add_upload, data, file.filename, collection, overrides
             )
-        else:
-            assert url is not None
-            outcome = await self.bot.run_blocking(
-                service.add_url, url.strip(), collection, overrides
-            )
-        await send_outcome(interaction, outcome)
+        assert url is not None
+        return await self.bot.run_blocking(service.add_url, url.strip(), collection, overrides)
 
     @app_commands.command(name="articles", description="List this server's articles, newest first")
     @app_commands.guild_only()
