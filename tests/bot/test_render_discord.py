@@ -14,6 +14,8 @@ from bot import render
 from bot.answer.models import Answer, Citation
 from index.models import AddOutcome, Article, Passage, Sentence, Span
 
+# Generated answers are big on purpose; a shared CI machine must not turn that into a failure.
+SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
 LIVE_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{17,20}>")
 NASTY = st.sampled_from(
     [
@@ -104,7 +106,7 @@ def strings(embed: discord.Embed) -> list[str]:
     return out
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
 @given(answers(), st.none() | TEXT)
 def test_answer_embed_respects_every_limit_and_has_no_live_mention(answer, read_as):
     embed = render.answer_embed(answer, read_as)
@@ -114,7 +116,7 @@ def test_answer_embed_respects_every_limit_and_has_no_live_mention(answer, read_
         assert not LIVE_MENTION.search(text)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
 @given(answers())
 def test_sources_embed_respects_every_limit(answer):
     embed = render.sources_embed(render.answer_json(answer))
@@ -125,7 +127,7 @@ def test_sources_embed_respects_every_limit(answer):
         assert not LIVE_MENTION.search(field["value"])
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
 @given(TEXT, TEXT, st.none() | TEXT, st.sampled_from(["added", "replaced", "unchanged", "failed"]))
 def test_outcome_message_fits_one_message(title, source, error, status):
     a = None if status == "failed" else article(title, source, "https://x.org/a")
@@ -135,7 +137,7 @@ def test_outcome_message_fits_one_message(title, source, error, status):
 
 
 @given(st.lists(st.tuples(TEXT, TEXT), max_size=10), st.integers(0, 50))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=SLOW_OK)
 def test_article_list_page_fits(rows, page):
     items = [article(t, s, None, i) for i, (t, s) in enumerate(rows)]
     embed = render.article_list_embed(items, page, 51, 500)
@@ -144,6 +146,7 @@ def test_article_list_page_fits(rows, page):
 
 
 @given(TEXT, st.integers(1, 3000))
+@settings(deadline=None, suppress_health_check=SLOW_OK)
 def test_trim_stays_within_the_limit_and_keeps_a_prefix(text, limit):
     out = render.trim(text, limit)
     assert len(out) <= limit
