@@ -94,6 +94,23 @@ def build_parser() -> argparse.ArgumentParser:
     verify = command("verify", "check that the store and its caches agree")
     verify.add_argument("--repair", action="store_true", help="rebuild caches that disagree")
     verify.add_argument("--all", action="store_true", help="every collection")
+
+    run = sub.add_parser(
+        "run", help="start the Discord bot", description="Start the Discord bot (DISCORD_TOKEN)."
+    )
+    run.add_argument(
+        "--check",
+        action="store_true",
+        help="load everything and validate the commands, without connecting",
+    )
+    feedback = sub.add_parser(
+        "feedback",
+        help="recent questions the bot could not answer or that got a thumbs down",
+        description="Recent questions the bot could not answer or that got a thumbs down.",
+    )
+    feedback.add_argument("-c", "--collection", help="only this collection (guild-<server id>)")
+    feedback.add_argument("--limit", type=int, default=50)
+    feedback.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -107,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = _settings(args)
+        if args.command in _WITHOUT_INDEX:
+            return _WITHOUT_INDEX[args.command](settings, args)
         handler = _HANDLERS[args.command]
         from bot.service import Briefbot
 
@@ -313,6 +332,43 @@ _HANDLERS: dict[str, Callable[[Briefbot, argparse.Namespace], int]] = {
     "remove": cmd_remove,
     "stats": cmd_stats,
     "verify": cmd_verify,
+}
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import runner
+
+    return runner.check(settings) if args.check else runner.run(settings)
+
+
+def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.feedback import FeedbackStore
+
+    store = FeedbackStore(settings.data_dir)
+    try:
+        items = store.to_follow_up(args.collection, args.limit)
+    finally:
+        store.close()
+    if args.json:
+        _print_json(items)
+        return 0
+    console = _console()
+    if not items:
+        console.print("Nothing unanswered or disliked recently.")
+    for item in items:
+        label = "not answered" if item["kind"] == "abstained" else "thumbs down"
+        console.print(
+            f"{item['created_at'][:16].replace('T', ' ')}  {item['collection']}  {label}: "
+            f"{item['question']}",
+            markup=False,
+        )
+    return 0
+
+
+# Commands that must not load the model first (a bad token fails at once).
+_WITHOUT_INDEX: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "run": cmd_run,
+    "feedback": cmd_feedback,
 }
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ never rename or drop one.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import discord
 from rich.console import Group
 from rich.markup import escape
 from rich.text import Text
@@ -233,3 +235,284 @@ def outcome_line(outcome: AddOutcome) -> str:
         "replaced": "[yellow]replaced[/yellow]",
     }[outcome.status]
     return f"{note}  #{a.id}  {escape(a.title)}  ({a.chunk_count} chunks)"
+
+
+# -- for Discord ----------------------------------------------------------------------
+# Discord rejects a message that breaks any of these; every builder below stays inside them.
+MESSAGE_CHARS = 2000
+EMBED_TITLE = 256
+EMBED_DESCRIPTION = 4096
+FIELD_NAME = 256
+FIELD_VALUE = 1024
+EMBED_FIELDS = 25
+EMBED_FOOTER = 2048
+EMBED_TOTAL = 6000
+DISCORD_CITATIONS = 5
+DISCORD_QUOTE_CHARS = 320  # five quotes must read comfortably in one embed
+ELLIPSIS = "\u2026"
+ANSWER_COLOUR = 0x2B7A78
+ABSTAIN_COLOUR = 0xB5651D
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s)")
+
+
+def discord_escape(text: str) -> str:
+    """Quoted article text shown as is: no markdown, no mentions, no pings."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def trim(text: str, limit: int) -> str:
+    """`text` within `limit` characters, cut at a sentence end (else a word border) with "…".
+
+    Only a single word longer than the limit is ever cut inside.
+    """
+    if limit <= 0:
+        return ""
+    if len(text) <= limit:
+        return text
+    room = limit - 1  # for the ellipsis
+    if room <= 0:
+        return ELLIPSIS[:limit]
+    head = text[: room + 1]  # one extra char tells whether the cut falls on a border
+    ends = [m.end() for m in _SENTENCE_END.finditer(head) if m.end() <= room]
+    if ends and ends[-1] >= room // 2:
+        cut = head[: ends[-1]]
+    else:
+        space = max(head.rfind(" ", 0, room + 1), head.rfind("\n", 0, room + 1))
+        cut = head[:space] if space > 0 else head[:room]
+    cut = cut.rstrip()
+    # Never leave a dangling escape backslash or a half "@\u200b" mention guard at the end.
+    while cut.endswith(("\\", "@")):
+        cut = cut[:-1]
+    return (cut + " " + ELLIPSIS) if len(cut) + 2 <= limit and cut else cut + ELLIPSIS
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _marked(text: str, start: int, end: int) -> str:
+    """Escaped text with [start, end) in bold (the answering span)."""
+    if start < 0 or end <= start:
+        return discord_escape(text)
+    return (
+        discord_escape(text[:start])
+        + "**"
+        + discord_escape(text[start:end])
+        + "**"
+        + discord_escape(text[end:])
+    )
+
+
+def _safe_url(url: str | None) -> str | None:
+    """A link Discord will render as a link, or None (no spaces, brackets or odd schemes)."""
+    if not url or len(url) > 512 or not url.lower().startswith(("http://", "https://")):
+        return None
+    if any(ch.isspace() or ch in "()<>[]" for ch in url):
+        return None
+    return url
+
+
+def citation_line(c: Citation) -> str:
+    """Source, date and link of a citation, escaped, for a field value."""
+    a = c.passage.article
+    parts = [discord_escape(a.source or "unknown source"), date_label(a)]
+    url = _safe_url(a.url)
+    if url:
+        parts.append(f"[link]({url})")
+    return " \u00b7 ".join(parts)
+
+
+def _citation_quote(c: Citation, limit: int) -> str:
+    quote, _s0, _s1, h0, h1 = quote_window(c, limit)
+    body = _marked(quote, h0, h1) if c.answers else discord_escape(quote)
+    return "> " + _one_line(body)
+
+
+def _answer_description(answer: Answer, read_as: str | None = None) -> str:
+    lead = answer.citations[0] if answer.citations and not answer.abstained else None
+    if lead is not None and lead.sentence is not None:
+        sentence = lead.sentence_text
+        h0 = h1 = -1
+        if lead.highlight is not None:
+            h0 = lead.highlight.start - lead.sentence.start
+            h1 = lead.highlight.end - lead.sentence.start
+        headline = _one_line(_marked(sentence, h0, h1)) + " [1]"
+    else:
+        headline = discord_escape(answer.text)
+    if len(headline) > 1500:
+        headline = trim(discord_escape(answer.text if lead is None else lead.sentence_text), 1500)
+    lines = [headline]
+    if read_as:
+        lines.insert(0, f"*Follow-up read as: {trim(discord_escape(_one_line(read_as)), 300)}*")
+    if answer.as_of:
+        lines.append(
+            f"*As of {answer.as_of.strftime('%-d %b %Y')}"
+            + (f", {discord_escape(answer.as_of_source)}" if answer.as_of_source else "")
+            + "*"
+        )
+    for conflict in answer.conflicts:
+        refs = ", ".join(f"[{n}]" for n in conflict.citations)
+        values = " vs ".join(discord_escape(v) for v in conflict.values)
+        lines.append(trim(f"Sources disagree: {values} ({refs})", 300))
+    if answer.abstained and answer.citations:
+        lines.append("\nClosest passages (they do **not** answer the question):")
+    return trim("\n".join(lines), 2000)
+
+
+def answer_footer(answer: Answer) -> str:
+    footer = f"{answer.mode} \u00b7 {answer.timings_ms.get('total', 0):.0f} ms"
+    if answer.fallback_reason:
+        reason = discord.utils.escape_mentions(_one_line(answer.fallback_reason))
+        footer += f" \u00b7 fell back: {reason}"
+    return trim(footer, 200)
+
+
+def answer_embed(answer: Answer, read_as: str | None = None) -> discord.Embed:
+    """The answer as Discord shows it: span in bold, then up to 5 numbered citations.
+
+    `read_as` is the self-contained question a follow-up was rewritten to, shown so the
+    asker can see what was searched.
+    """
+    embed = discord.Embed(
+        description=_answer_description(answer, read_as),
+        colour=ABSTAIN_COLOUR if answer.abstained else ANSWER_COLOUR,
+    )
+    citations = answer.citations[:DISCORD_CITATIONS]
+    names = []
+    for c in citations:
+        marker = " (not an answer)" if not c.answers else ""
+        names.append(
+            trim(
+                f"[{c.n}] {discord_escape(_one_line(c.passage.article.title))}",
+                FIELD_NAME - len(marker),
+            )
+            + marker
+        )
+    footer = answer_footer(answer)
+    used = len(embed.description or "") + len(footer) + sum(len(n) for n in names)
+    per_field = min(FIELD_VALUE, (EMBED_TOTAL - 100 - used) // max(1, len(citations)))
+    for c, name in zip(citations, names, strict=True):
+        head = trim(citation_line(c), min(300, per_field // 2))
+        quote = trim(_citation_quote(c, DISCORD_QUOTE_CHARS), per_field - len(head) - 1)
+        embed.add_field(name=name, value=(head + "\n" + quote).strip() or "\u2014", inline=False)
+    embed.set_footer(text=footer)
+    return embed
+
+
+def sources_embed(answer_data: dict[str, Any]) -> discord.Embed:
+    """The full passages behind an answer (the "Sources" button), from its stored JSON."""
+    embed = discord.Embed(title="Sources", colour=ANSWER_COLOUR)
+    citations = list(answer_data.get("citations") or [])[:DISCORD_CITATIONS]
+    if not citations:
+        embed.description = "No passages were found for this question."
+        return embed
+    per_field = min(FIELD_VALUE, (EMBED_TOTAL - 400) // len(citations) - FIELD_NAME)
+    for c in citations:
+        name = discord_escape(_one_line(str(c.get("title") or "untitled")))
+        title = trim(f"[{c.get('n')}] {name}", FIELD_NAME)
+        meta = [discord_escape(str(c.get("source") or "unknown source"))]
+        meta.append(str(c.get("published") or "undated"))
+        url = _safe_url(c.get("url"))
+        if url:
+            meta.append(f"[link]({url})")
+        head = " \u00b7 ".join(meta)
+        passage = discord_escape(_one_line(str(c.get("passage") or "")))
+        value = trim(head, 300) + "\n" + trim(passage, per_field - min(len(head), 300) - 1)
+        embed.add_field(name=title, value=value.strip() or "\u2014", inline=False)
+    return embed
+
+
+def outcome_message(outcome: AddOutcome) -> str:
+    """One line for the result of /add: what was stored, or why not."""
+    if outcome.status == "failed" or outcome.article is None:
+        reason = discord_escape(_one_line(outcome.error or outcome.origin))
+        return trim(f"Could not add it: {reason}", MESSAGE_CHARS)
+    a = outcome.article
+    verb = {
+        "added": "Added",
+        "replaced": "Updated",
+        "unchanged": "Already present (nothing changed):",
+    }.get(outcome.status, outcome.status)
+    title = trim(discord_escape(_one_line(a.title)), 300)
+    source = discord_escape(a.source or "unknown source")
+    url = _safe_url(a.url)
+    link = f" \u00b7 <{url}>" if url else ""
+    return trim(
+        f"{verb} **#{a.id}** {title} \u2014 {source}, {date_label(a)} \u00b7 "
+        f"{a.chunk_count} chunk{'' if a.chunk_count == 1 else 's'}{link}",
+        MESSAGE_CHARS,
+    )
+
+
+def article_list_embed(articles: list[Article], page: int, pages: int, total: int) -> discord.Embed:
+    """One page of /articles, newest first."""
+    embed = discord.Embed(title=f"Articles ({total})", colour=ANSWER_COLOUR)
+    if not articles:
+        embed.description = "No articles yet. Add one with /add."
+    else:
+        lines = []
+        for a in articles:
+            title = trim(discord_escape(_one_line(a.title)), 150)
+            source = trim(discord_escape(a.source or "unknown source"), 60)
+            lines.append(
+                f"**#{a.id}** {title} \u2014 {source}, {date_label(a)} ({a.chunk_count} chunks)"
+            )
+        embed.description = trim("\n".join(lines), EMBED_DESCRIPTION)
+    embed.set_footer(text=f"page {page + 1} of {max(pages, 1)}")
+    return embed
+
+
+def article_embed(article: Article, text: str, preview_chars: int = 1200) -> discord.Embed:
+    """/article: metadata, a link when there is one, and the first lines of the text."""
+    embed = discord.Embed(
+        title=trim(f"#{article.id} {discord_escape(_one_line(article.title))}", EMBED_TITLE),
+        url=_safe_url(article.url),
+        description=trim(discord_escape(text.strip()), preview_chars) or "(no text)",
+        colour=ANSWER_COLOUR,
+    )
+    embed.add_field(
+        name="Source", value=trim(discord_escape(article.source or "unknown"), 200), inline=True
+    )
+    embed.add_field(name="Published", value=date_label(article), inline=True)
+    embed.add_field(name="Chunks", value=str(article.chunk_count), inline=True)
+    embed.set_footer(text=f"added {article.added_at:%Y-%m-%d %H:%M} UTC")
+    return embed
+
+
+def feedback_embed(items: list[dict[str, Any]]) -> discord.Embed:
+    """/unanswered: recent questions the bot could not answer or that got a thumbs down."""
+    embed = discord.Embed(title="Questions to follow up", colour=ABSTAIN_COLOUR)
+    if not items:
+        embed.description = "Nothing unanswered or disliked recently."
+        return embed
+    lines = []
+    for item in items:
+        label = "not answered" if item["kind"] == "abstained" else "\U0001f44e"
+        when = str(item["created_at"])[:16].replace("T", " ")
+        question = trim(discord_escape(_one_line(item["question"])), 200)
+        lines.append(f"\u2022 {question} ({label}, {when})")
+    embed.description = trim("\n".join(lines), EMBED_DESCRIPTION)
+    return embed
+
+
+def embed_problems(embed: discord.Embed) -> list[str]:
+    """Which of Discord's embed limits `embed` breaks (empty when it is fine to send)."""
+    data = embed.to_dict()
+    problems = []
+    if len(data.get("title", "")) > EMBED_TITLE:
+        problems.append("title too long")
+    if len(data.get("description", "")) > EMBED_DESCRIPTION:
+        problems.append("description too long")
+    fields = data.get("fields", [])
+    if len(fields) > EMBED_FIELDS:
+        problems.append("too many fields")
+    for f in fields:
+        if not f["name"] or len(f["name"]) > FIELD_NAME:
+            problems.append(f"field name length {len(f['name'])}")
+        if not f["value"] or len(f["value"]) > FIELD_VALUE:
+            problems.append(f"field value length {len(f['value'])}")
+    if len(data.get("footer", {}).get("text", "")) > EMBED_FOOTER:
+        problems.append("footer too long")
+    if len(embed) > EMBED_TOTAL:
+        problems.append(f"embed total {len(embed)}")
+    return problems

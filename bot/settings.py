@@ -29,7 +29,12 @@ class Settings(IndexSettings):
         default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "BRIEFBOT_DISCORD_TOKEN")
     )
     dev_guild_id: int | None = None
-    editor_role: str | None = None
+    editor_role: str | None = Field(
+        default=None, description="Role name or id allowed to add articles; unset = everyone."
+    )
+    ask_cooldown: float = Field(default=5.0, ge=0, le=3600, description="Seconds between asks.")
+    add_cooldown: float = Field(default=15.0, ge=0, le=3600, description="Seconds between adds.")
+    max_upload_bytes: int = Field(default=10_000_000, ge=1000, le=100_000_000)
 
     # LLM (OpenAI-compatible endpoint)
     openai_api_key: SecretStr | None = Field(

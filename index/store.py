@@ -134,7 +134,11 @@ class Store:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            # Each connection is used only by the thread that opened it; check_same_thread is
+            # off so close() can close worker threads' connections (the bot's thread pool).
+            conn = sqlite3.connect(
+                self.path, timeout=60, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is on disk before "added" is printed; WAL alone could lose it.
             conn.execute("PRAGMA synchronous=FULL")

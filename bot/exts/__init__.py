@@ -1,0 +1,1 @@
+"""Discord extensions (cogs): thin translations of interactions into service calls."""

@@ -1,0 +1,125 @@
+"""`briefbot run` and `briefbot run --check`: start the Discord bot, or prove the set-up works.
+
+`--check` does everything short of connecting (settings, data dir, model, index, command tree,
+Discord's rules for the commands), so a user can check a set-up and CI can run it offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from bot.client import BriefbotClient
+    from bot.service import Briefbot
+    from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+# Three dot-separated base64url parts: the bot's id, a timestamp, an HMAC.
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{18,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
+
+
+def token_problem(settings: Settings, required: bool = True) -> str | None:
+    """Why the token cannot be used, in one line that never contains the token."""
+    token = settings.discord_token
+    if token is None or not token.get_secret_value().strip():
+        if not required:
+            return None
+        return "DISCORD_TOKEN is not set (put the bot token in the environment or .env)"
+    if not TOKEN_SHAPE.match(token.get_secret_value().strip()):
+        return "DISCORD_TOKEN does not look like a bot token (three dot-separated parts)"
+    return None
+
+
+def build_client(settings: Settings, service: Briefbot | None = None) -> BriefbotClient:
+    from bot.client import BriefbotClient
+    from bot.service import Briefbot
+
+    return BriefbotClient(service or Briefbot(settings), settings)
+
+
+def describe_commands(payloads: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for payload in payloads:
+        options = " ".join(
+            f"{o['name']}:" if o.get("required") else f"[{o['name']}:]"
+            for o in payload.get("options", [])
+        )
+        lines.append(f"/{payload['name']} {options}".rstrip() + f"  - {payload['description']}")
+    return lines
+
+
+def check(settings: Settings, out: TextIO | None = None) -> int:
+    """Load everything the bot needs and validate the commands; exit status 0 when ready."""
+    out = out or sys.stdout
+    problem = token_problem(settings, required=False)
+    if problem:
+        print(f"briefbot: {problem}", file=sys.stderr)
+        return 2
+    from bot.service import Briefbot
+
+    service = Briefbot(settings)
+    try:
+        dimension = service.knowledge.embedder.encode(["set-up check"]).shape[1]
+        collections = service.verify(None)
+        client = build_client(settings, service)
+        asyncio.run(client.load_all())
+        payloads = client.command_payloads()
+        problems = client.command_problems()
+        client.feedback.close()
+    finally:
+        service.close()
+    print(f"data dir: {settings.data_dir.resolve()}", file=out)
+    print(f"model: {service.knowledge.embedder.name} ({dimension} dimensions)", file=out)
+    print(
+        f"index: {'ok' if collections.ok else 'PROBLEMS'}, collections {collections.checked}",
+        file=out,
+    )
+    token = "set" if settings.discord_token else "not set (needed by `briefbot run`)"
+    print(f"token: {token}", file=out)
+    scope = f"server {settings.dev_guild_id}" if settings.dev_guild_id else "global"
+    print(f"commands ({len(payloads)}, sync: {scope}):", file=out)
+    for line in describe_commands(payloads):
+        print(f"  {line}", file=out)
+    for line in collections.problems:
+        print(f"index problem: {line}", file=out)
+    for line in problems:
+        print(f"command problem: {line}", file=out)
+    ok = not problems and collections.ok
+    print("ready" if ok else "NOT ready", file=out)
+    return 0 if ok else 1
+
+
+def run(settings: Settings) -> int:
+    """Connect to Discord and serve until interrupted."""
+    problem = token_problem(settings)
+    if problem:
+        print(f"briefbot: {problem}", file=sys.stderr)
+        return 2
+    import discord
+
+    assert settings.discord_token is not None
+    token = settings.discord_token.get_secret_value().strip()
+    client = build_client(settings)
+    try:
+        asyncio.run(_serve(client, token))
+    except discord.LoginFailure:
+        print(
+            "briefbot: Discord rejected DISCORD_TOKEN (reset it in the developer portal)",
+            file=sys.stderr,
+        )
+        return 2
+    except discord.PrivilegedIntentsRequired:
+        print("briefbot: Discord refused the bot's intents", file=sys.stderr)
+        return 2
+    finally:
+        client.service.close()
+    return 0
+
+
+async def _serve(client: BriefbotClient, token: str) -> None:
+    async with client:
+        await client.start(token)

@@ -1,0 +1,200 @@
+"""Discord rendering: any answer and any passages stay within Discord's limits, show no live
+mention and no unescaped markdown from the articles, and trim at sentence or word borders."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import discord
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import render
+from bot.answer.models import Answer, Citation
+from index.models import AddOutcome, Article, Passage, Sentence, Span
+
+# Generated answers are big on purpose; a shared CI machine must not turn that into a failure.
+SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+LIVE_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{17,20}>")
+NASTY = st.sampled_from(
+    [
+        "@everyone",
+        "@here",
+        "<@123456789012345678>",
+        "<@&123456789012345678>",
+        "**bold**",
+        "__u__",
+        "`code`",
+        "||spoiler||",
+        "> quote",
+        "[link](https://evil.example)",
+        "\u00e9t\u00e9 \u4e2d\u6587 \U0001f600",
+        ". ",
+        "\n",
+        "x" * 300,
+    ]
+)
+TEXT = st.lists(st.one_of(st.text(max_size=60), NASTY), max_size=40).map("".join)
+
+
+def article(title: str, source: str | None, url: str | None, n: int = 1) -> Article:
+    return Article(
+        id=n,
+        collection="guild-1",
+        title=title or "untitled",
+        source=source,
+        url=url,
+        published=date(2026, 11, 2),
+        added_at=datetime(2026, 11, 27, tzinfo=UTC),
+        content_hash="h",
+        chunk_count=3,
+    )
+
+
+@st.composite
+def citations(draw, n: int) -> Citation:
+    text = draw(TEXT) or "x"
+    start = draw(st.integers(0, 5000))
+    s0 = draw(st.integers(0, len(text)))
+    s1 = draw(st.integers(s0, len(text)))
+    h0 = draw(st.integers(s0, s1))
+    h1 = draw(st.integers(h0, s1))
+    answers = draw(st.booleans())
+    passage = Passage(
+        chunk_id=n,
+        article=article(
+            draw(TEXT), draw(st.none() | TEXT), draw(st.none() | st.just("https://x.org/a") | TEXT)
+        ),
+        text=text,
+        start=start,
+        end=start + len(text),
+        sentences=(Sentence(start + s0, start + s1),),
+        score=0.5,
+    )
+    return Citation(
+        n=n,
+        passage=passage,
+        sentence=Sentence(start + s0, start + s1) if draw(st.booleans()) else None,
+        highlight=Span(start + h0, start + h1) if h1 > h0 else None,
+        score=0.5,
+        answers=answers,
+    )
+
+
+@st.composite
+def answers(draw) -> Answer:
+    count = draw(st.integers(0, 8))
+    return Answer(
+        question=draw(TEXT),
+        text=draw(TEXT),
+        abstained=draw(st.booleans()),
+        citations=tuple(draw(citations(i + 1)) for i in range(count)),
+        mode=draw(st.sampled_from(["extractive", "llm"])),
+        as_of=draw(st.none() | st.just(date(2026, 11, 2))),
+        as_of_source=draw(st.none() | TEXT),
+        fallback_reason=draw(st.none() | TEXT),
+        timings_ms={"total": 12.0},
+    )
+
+
+def strings(embed: discord.Embed) -> list[str]:
+    data = embed.to_dict()
+    out = [data.get("title", ""), data.get("description", ""), data["footer"]["text"]]
+    for field in data.get("fields", []):
+        out += [field["name"], field["value"]]
+    return out
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
+@given(answers(), st.none() | TEXT)
+def test_answer_embed_respects_every_limit_and_has_no_live_mention(answer, read_as):
+    embed = render.answer_embed(answer, read_as)
+    assert render.embed_problems(embed) == []
+    assert len(embed.fields) <= render.DISCORD_CITATIONS
+    for text in strings(embed):
+        assert not LIVE_MENTION.search(text)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
+@given(answers())
+def test_sources_embed_respects_every_limit(answer):
+    embed = render.sources_embed(render.answer_json(answer))
+    assert render.embed_problems(embed) == []
+    for text in strings(embed) if embed.footer.text else [embed.description or ""]:
+        assert not LIVE_MENTION.search(text)
+    for field in embed.to_dict().get("fields", []):
+        assert not LIVE_MENTION.search(field["value"])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
+@given(TEXT, TEXT, st.none() | TEXT, st.sampled_from(["added", "replaced", "unchanged", "failed"]))
+def test_outcome_message_fits_one_message(title, source, error, status):
+    a = None if status == "failed" else article(title, source, "https://x.org/a")
+    message = render.outcome_message(AddOutcome(status, "pasted text", a, error))
+    assert 0 < len(message) <= render.MESSAGE_CHARS
+    assert not LIVE_MENTION.search(message)
+
+
+@given(st.lists(st.tuples(TEXT, TEXT), max_size=10), st.integers(0, 50))
+@settings(max_examples=60, deadline=None, suppress_health_check=SLOW_OK)
+def test_article_list_page_fits(rows, page):
+    items = [article(t, s, None, i) for i, (t, s) in enumerate(rows)]
+    embed = render.article_list_embed(items, page, 51, 500)
+    assert render.embed_problems(embed) == []
+    assert not LIVE_MENTION.search(embed.description or "")
+
+
+@given(TEXT, st.integers(1, 3000))
+@settings(deadline=None, suppress_health_check=SLOW_OK)
+def test_trim_stays_within_the_limit_and_keeps_a_prefix(text, limit):
+    out = render.trim(text, limit)
+    assert len(out) <= limit
+    if len(text) <= limit:
+        assert out == text
+    else:
+        assert out.endswith(render.ELLIPSIS)
+        assert text.startswith(out.rstrip(render.ELLIPSIS).rstrip())
+
+
+def test_trim_cuts_at_a_sentence_end_then_a_word_border():
+    text = "The first sentence is here. The second one is much longer and goes on and on."
+    assert render.trim(text, 40) == "The first sentence is here. \u2026"
+    assert render.trim("alpha beta gamma delta", 15) == "alpha beta \u2026"
+
+
+def test_quoted_markdown_and_mentions_are_escaped():
+    c = Citation(
+        n=1,
+        passage=Passage(
+            1,
+            article("T", "S", None),
+            "Ping @everyone now. **Not bold** here.",
+            0,
+            38,
+            (Sentence(0, 19),),
+            0.9,
+        ),
+        sentence=Sentence(0, 19),
+        highlight=Span(5, 14),
+        score=0.9,
+    )
+    embed = render.answer_embed(Answer("q?", "Ping @everyone now.", False, (c,)))
+    assert embed.description.startswith("Ping **@\u200beveryone** now. [1]")
+    assert "\\*\\*Not bold\\*\\*" in embed.fields[0].value
+
+
+def test_abstention_says_so_and_marks_passages_as_not_answering():
+    c = Citation(
+        1,
+        Passage(1, article("T", "S", None), "Some text.", 0, 10, (Sentence(0, 10),), 0.1),
+        Sentence(0, 10),
+        None,
+        0.1,
+        answers=False,
+    )
+    answer = Answer("q?", "The articles do not say.", True, (c,))
+    embed = render.answer_embed(answer)
+    assert embed.description.startswith("The articles do not say.")
+    assert "do **not** answer" in embed.description
+    assert embed.fields[0].name.endswith("(not an answer)")

@@ -1,0 +1,96 @@
+"""`briefbot run`, `run --check`, `python -m bot` and `briefbot feedback`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from bot.feedback import FeedbackStore
+from tests.conftest import HashingEmbedder
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    monkeypatch.setattr(
+        "index.knowledge.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder()
+    )
+
+
+def test_run_without_a_token_is_one_line_and_status_2(capsys):
+    assert cli.main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "DISCORD_TOKEN is not set" in err
+
+
+def test_a_malformed_token_is_refused_without_echoing_it(capsys, monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "not-a-token-secret-value")
+    assert cli.main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "does not look like a bot token" in err and "secret-value" not in err
+
+
+def test_check_prints_the_commands(capsys, fake_model, monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", FAKE_TOKEN)
+    assert cli.main(["run", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "/ask question:" in out and "/add [url:]" in out and out.rstrip().endswith("ready")
+    assert "token: set" in out and FAKE_TOKEN not in out
+
+
+def test_feedback_lists_abstentions_as_json(capsys, tmp_path):
+    store = FeedbackStore(tmp_path / "data")
+    answer_id = store.record_answer("guild-1", "who?", {"abstained": False, "answer": "X"})
+    store.vote(answer_id, 7, up=False)
+    store.record_answer("guild-1", "what?", {"abstained": True, "answer": "not said"})
+    store.close()
+    assert cli.main(["feedback", "--json"]) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert {(i["kind"], i["question"]) for i in items} == {("abstained", "what?"), ("down", "who?")}
+    assert cli.main(["feedback", "-c", "guild-2"]) == 0
+    assert "Nothing unanswered" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_run_check_with_the_real_model_in_a_subprocess(tmp_path):
+    """What a user runs after set-up: `python -m bot --check` loads the bundled model."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "BRIEFBOT_DATA_DIR": str(tmp_path / "data"),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--check"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "all-MiniLM-L6-v2" in result.stdout or "MiniLM" in result.stdout
+    assert "commands (6, sync: global)" in result.stdout
+    assert "token: not set" in result.stdout
+
+
+def test_a_rejected_token_is_one_line_and_status_2(capsys, monkeypatch, fake_model):
+    import discord
+
+    async def rejected(self, token, *, reconnect=True):
+        raise discord.LoginFailure("Improper token has been passed.")
+
+    monkeypatch.setattr("bot.client.BriefbotClient.start", rejected)
+    monkeypatch.setenv("DISCORD_TOKEN", FAKE_TOKEN)
+    assert cli.main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Discord rejected DISCORD_TOKEN" in err
+    assert FAKE_TOKEN not in err
