@@ -69,6 +69,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             {"values": list(c.values), "citations": list(c.citations)} for c in answer.conflicts
         ],
         "fallback_reason": answer.fallback_reason,
+        "checks": list(answer.checks),
     }
 
 
@@ -165,7 +166,10 @@ def answer_rich(answer: Answer) -> Group:
     parts: list[Text] = []
     lead = answer.citations[0] if answer.citations and not answer.abstained else None
     headline = Text()
-    if lead is not None:
+    if answer.mode == "llm" and not answer.abstained:
+        headline.append(answer.text)  # written with its own [n] markers
+        headline.highlight_regex(r"\[\d+\]", "cyan")
+    elif lead is not None:
         sentence = lead.sentence_text
         if lead.highlight and lead.sentence:
             h0 = lead.highlight.start - lead.sentence.start

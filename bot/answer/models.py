@@ -59,3 +59,5 @@ class Answer:
     conflicts: tuple[Conflict, ...] = ()
     fallback_reason: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # What checking a written (LLM) answer changed: removed citations, dropped sentences.
+    checks: tuple[str, ...] = ()
