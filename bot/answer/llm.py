@@ -68,8 +68,10 @@ def is_configured(settings: Settings) -> bool:
     return bool(settings.openai_base_url or settings.openai_api_key)
 
 
-class _ChatClient(openai.OpenAI):
-    """The openai client with the pause before a retry capped at MAX_RETRY_WAIT."""
+class OpenAI(openai.OpenAI):
+    """The openai client with the pause before a retry capped at MAX_RETRY_WAIT.
+
+    (Named like its parent because the client sends its class name as the User-Agent.)"""
 
     def _calculate_retry_timeout(self, *args: Any, **kwargs: Any) -> float:
         return min(float(super()._calculate_retry_timeout(*args, **kwargs)), MAX_RETRY_WAIT)
@@ -78,7 +80,7 @@ class _ChatClient(openai.OpenAI):
 def make_client(settings: Settings) -> openai.OpenAI:
     """Explicit timeout and one retry: a failed call costs at most about twice the timeout."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    return _ChatClient(
+    return OpenAI(
         api_key=key or PLACEHOLDER_KEY,
         base_url=settings.openai_base_url or None,
         timeout=settings.llm_timeout,

@@ -57,6 +57,7 @@ class FakeLLM:
     server: ThreadingHTTPServer
     replies: deque[Scripted] = field(default_factory=deque)
     requests: list[Received] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)  # raised by scripted functions
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -73,7 +74,14 @@ class FakeLLM:
             scripted = self.replies.popleft() if self.replies else None
         if scripted is None:
             return Reply(status=599, raw_body=b'{"error": {"message": "no scripted reply left"}}')
-        return scripted if isinstance(scripted, Reply) else scripted(body)
+        if isinstance(scripted, Reply):
+            return scripted
+        try:
+            return scripted(body)
+        except Exception as exc:  # a failed assertion in a test's reply function
+            with self.lock:
+                self.errors.append(exc)
+            return Reply(status=599, raw_body=b'{"error": {"message": "reply function failed"}}')
 
     def record(self, received: Received) -> None:
         with self.lock:
