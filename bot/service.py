@@ -168,8 +168,10 @@ class Briefbot:
         `answer_mode`), else, or when it fails, extractive.
 
         `on_partial`, if given, streams the LLM's answer: it is called from this (worker)
-        thread with the raw text so far as tokens arrive, unchecked. The returned Answer is
-        the checked one; show it last. Never called for extractive answers.
+        thread with the text so far as tokens arrive, its [n] markers already numbered like
+        the final citations but its figures not yet checked. The returned Answer is the
+        checked one (or the extractive fallback): show it last, in place of the partials.
+        Never called when the answer is extractive from the start.
         """
         question = " ".join(question.split())
         if not question:

@@ -245,3 +245,12 @@ def renumber(text: str, mapping: dict[int, int]) -> str:
 def claims_citing(text: str, n: int) -> list[str]:
     """The sentences of `text` that cite passage `n`, markers removed."""
     return [strip_markers(s).strip() for s in split_sentences(text) if n in cited_numbers(s)]
+
+
+def preview(raw: str, count: int) -> str:
+    """A streamed, not yet checked answer as it may be shown while it is being written:
+    markers beyond the passages removed, the rest numbered in order of first use as the final
+    citations will be, and a marker still being typed ("... troops [") held back."""
+    text = re.sub(r"\[[^\]]{0,30}$", "", raw)
+    text, _ = remove_invalid_markers(text, count)
+    return renumber(text, {old: new for new, old in enumerate(cited_numbers(text), 1)})

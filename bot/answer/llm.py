@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from bot.answer.checks import NOT_ANSWERED
 from bot.settings import Settings
@@ -103,7 +104,7 @@ def passage_block(n: int, passage: Passage) -> str:
     )
 
 
-def build_messages(question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
+def build_messages(question: str, passages: Sequence[Passage]) -> list[ChatCompletionMessageParam]:
     blocks = "\n".join(passage_block(n, p) for n, p in enumerate(passages, start=1))
     user = f"<passages>\n{blocks}\n</passages>\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
@@ -115,13 +116,16 @@ def _data(text: str) -> str:
 
 
 def complete(
-    client: openai.OpenAI, model: str, messages: list[dict[str, str]], temperature: float
+    client: openai.OpenAI,
+    model: str,
+    messages: list[ChatCompletionMessageParam],
+    temperature: float,
 ) -> str:
     """One non-streaming chat completion; its text or an LLMError."""
     try:
         response = client.chat.completions.create(
             model=model,
-            messages=messages,  # type: ignore[arg-type]
+            messages=messages,
             temperature=temperature,
         )
         content = response.choices[0].message.content
@@ -135,7 +139,7 @@ def complete(
 def stream(
     client: openai.OpenAI,
     model: str,
-    messages: list[dict[str, str]],
+    messages: list[ChatCompletionMessageParam],
     temperature: float,
     on_text: Callable[[str], None],
 ) -> str:
@@ -149,10 +153,7 @@ def stream(
     text = ""
     try:
         chunks = client.chat.completions.create(
-            model=model,
-            messages=messages,  # type: ignore[arg-type]
-            temperature=temperature,
-            stream=True,
+            model=model, messages=messages, temperature=temperature, stream=True
         )
         try:
             for chunk in chunks:

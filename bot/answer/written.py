@@ -35,7 +35,11 @@ def write_answer(
     on_partial: PartialCallback | None = None,
 ) -> Answer:
     """The LLM's checked answer from the top `settings.llm_passages` passages, or `extractive`
-    with the reason it was used instead. Never raises for an LLM failure."""
+    with the reason it was used instead. Never raises for an LLM failure.
+
+    With `on_partial` the answer is streamed: it gets the text so far (see `checks.preview`)
+    as tokens arrive, before any figure is checked; the returned Answer is the checked one.
+    """
     sent = list(passages[: settings.llm_passages])
     if not sent:
         return fallback(extractive, "no passages were found to send to the LLM")
@@ -49,7 +53,7 @@ def write_answer(
                 settings.llm_model,
                 messages,
                 settings.llm_temperature,
-                _guarded(on_partial),
+                _guarded(lambda raw: on_partial(checks.preview(raw, len(sent)))),
             )
     except llm.LLMError as exc:
         logger.warning("LLM answer failed, answering extractively: %s", exc.reason)

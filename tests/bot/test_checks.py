@@ -12,6 +12,7 @@ from bot.answer.checks import (
     cited_numbers,
     claims_citing,
     numbers_in,
+    preview,
     remove_invalid_markers,
     renumber,
     split_sentences,
@@ -197,6 +198,20 @@ def test_renumber_and_claims():
     text = "A 5 percent offer [2]. Around 3,400 joined [4][2]."
     assert renumber(text, {2: 1, 4: 2}) == "A 5 percent offer [1]. Around 3,400 joined [2][1]."
     assert claims_citing(text, 4) == ["Around 3,400 joined."]
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("Around 3,400 ", "Around 3,400"),
+        ("Around 3,400 joined [", "Around 3,400 joined"),
+        ("Around 3,400 joined [3", "Around 3,400 joined"),
+        ("Around 3,400 joined [3]. The operator [9]", "Around 3,400 joined [1]. The operator"),
+        ("A [4]. B [2][4].", "A [1]. B [2][1]."),
+    ],
+)
+def test_preview_shows_markers_as_the_final_citations_will_number_them(raw, shown):
+    assert preview(raw, 5) == shown
 
 
 figures = st.integers(min_value=1, max_value=10**7)
