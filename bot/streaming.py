@@ -74,7 +74,9 @@ class ThrottledEditor:
     `send` is called with each text that should become an edit; for Discord it would
     schedule `message.edit` on the event loop (e.g. `asyncio.run_coroutine_threadsafe`).
     Partials longer than `max_chars` are cut with an ellipsis; the final text is sent as
-    given (the caller renders it to fit).
+    given (the caller renders it to fit). `last_result` is what the latest `send` returned
+    (e.g. the future of the last partial edit): await it before the final edit so a slow
+    partial edit cannot land after the final one.
     """
 
     def __init__(
@@ -87,14 +89,15 @@ class ThrottledEditor:
         self._send = send
         self._throttle = EditThrottle(interval, clock)
         self._max_chars = max_chars
+        self.last_result: object = None
 
     def on_partial(self, text: str) -> None:
         due = self._throttle.offer(shorten(text, self._max_chars))
         if due is not None:
-            self._send(due)
+            self.last_result = self._send(due)
 
     def finish(self, text: str) -> None:
-        self._send(self._throttle.final(text))
+        self.last_result = self._send(self._throttle.final(text))
 
 
 def shorten(text: str, max_chars: int | None) -> str:

@@ -29,6 +29,7 @@ class Reply:
     status: int = 200
     headers: tuple[tuple[str, str], ...] = ()
     stall: float = 0.0  # seconds before anything is sent
+    gap: float = 0.0  # seconds between streamed pieces
     raw_body: bytes | None = None  # sent as-is, e.g. malformed JSON
     content_type: str = "application/json"  # of raw_body
 
@@ -157,6 +158,7 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             if body.get("stream"):
                 self._head(reply, "text/event-stream", None)
                 for piece in (*reply.pieces, None):
+                    time.sleep(min(reply.gap, MAX_STALL))
                     event = f"data: {json.dumps(_chunk(model, piece))}\n\n".encode()
                     self.wfile.write(event)
                     self.wfile.flush()

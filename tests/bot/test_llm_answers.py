@@ -386,3 +386,14 @@ def test_a_stream_that_is_rejected_after_partials_ends_with_the_extractive_answe
     assert partials  # the user saw text being written...
     assert answer.mode == "extractive"  # ...and the final edit is the checked fallback
     assert answer.fallback_reason == "the LLM answer stated figures its sources do not contain"
+
+
+def test_a_stream_that_trickles_past_the_timeout_is_abandoned(make_app, fake_llm):
+    # Each piece arrives well within the timeout, but the whole answer does not.
+    fake_llm.script(Reply(pieces=("3,400 ",) * 8, gap=0.1))
+    partials: list[str] = []
+    answer = make_app(llm_timeout=0.35).ask(STRIKE_Q, on_partial=partials.append)
+    assert partials
+    assert answer.mode == "extractive"
+    assert answer.fallback_reason == "the LLM did not finish within 0.35 s"
+    assert len(fake_llm.requests) == 1

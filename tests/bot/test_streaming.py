@@ -86,3 +86,15 @@ def test_partials_are_cut_to_fit_but_the_final_is_not():
     editor.finish("0123456789abcdef")
     assert sent == ["012345678\u2026", "0123456789abcdef"]
     assert shorten("short", 10) == "short" and shorten("x", None) == "x"
+
+
+def test_the_editor_keeps_what_the_last_send_returned():
+    clock = Clock()
+    editor = ThrottledEditor(lambda text: f"future:{text}", 1.0, clock)
+    editor.on_partial("a")
+    assert editor.last_result == "future:a"
+    clock.now += 0.1
+    editor.on_partial("a b")  # throttled: nothing sent
+    assert editor.last_result == "future:a"
+    editor.finish("done")
+    assert editor.last_result == "future:done"
