@@ -145,16 +145,17 @@ def stream(
 ) -> str:
     """A streaming chat completion. `on_text` gets the text so far after each new piece.
 
-    The client's timeout bounds each wait for data; the whole answer is also bounded by it,
-    so a server that trickles tokens forever cannot hold the reply.
+    The client's timeout bounds each wait for data (and the retry covers a reply that never
+    starts); once the reply has started, the whole answer is bounded by it too, so a server
+    that trickles tokens forever cannot hold the reply.
     """
     limit = _seconds(client.timeout)
-    deadline = time.monotonic() + limit
     text = ""
     try:
         chunks = client.chat.completions.create(
             model=model, messages=messages, temperature=temperature, stream=True
         )
+        deadline = time.monotonic() + limit
         try:
             for chunk in chunks:
                 piece = chunk.choices[0].delta.content if chunk.choices else None
@@ -182,6 +183,11 @@ def failure_reason(exc: BaseException, timeout: float) -> str:
         return "the LLM endpoint is rate limiting requests (HTTP 429)"
     if isinstance(exc, openai.AuthenticationError):
         return "the LLM endpoint refused the API key (HTTP 401)"
+    if isinstance(exc, openai.NotFoundError):
+        return "the LLM endpoint returned HTTP 404 (wrong model name or base URL?)"
+    if isinstance(exc, openai.BadRequestError):
+        detail = re.sub(r"^Error code: \d+ - ", "", " ".join(str(exc.message).split()))[:160]
+        return f"the LLM endpoint rejected the request (HTTP 400: {detail})"
     if isinstance(exc, openai.APIStatusError):
         return f"the LLM endpoint returned HTTP {exc.status_code}"
     if isinstance(exc, openai.APIConnectionError):
@@ -202,7 +208,7 @@ def failure_reason(exc: BaseException, timeout: float) -> str:
 
 
 def _seconds(timeout: Any) -> float:
-    """The client's timeout as seconds, whether it is a number or an httpx.Timeout."""
+    """The client's timeout as seconds, whether it is a number or an openai.Timeout."""
     if isinstance(timeout, int | float):
         return float(timeout)
     if isinstance(timeout, openai.Timeout):

@@ -397,3 +397,26 @@ def test_a_stream_that_trickles_past_the_timeout_is_abandoned(make_app, fake_llm
     assert answer.mode == "extractive"
     assert answer.fallback_reason == "the LLM did not finish within 0.35 s"
     assert len(fake_llm.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (Reply.error(401), "the LLM endpoint refused the API key (HTTP 401)"),
+        (
+            Reply.error(404),
+            "the LLM endpoint returned HTTP 404 (wrong model name or base URL?)",
+        ),
+        (
+            Reply(status=400, raw_body=b'{"error": {"message": "Unsupported value: temperature"}}'),
+            "the LLM endpoint rejected the request (HTTP 400: Unsupported value: temperature)",
+        ),
+    ],
+)
+def test_refused_requests_fall_back_at_once_with_a_reason_an_operator_can_act_on(
+    make_app, fake_llm, reply, reason
+):
+    fake_llm.script(reply)
+    answer = make_app().ask(STRIKE_Q)
+    assert answer.mode == "extractive" and answer.fallback_reason == reason
+    assert len(fake_llm.requests) == 1  # not retried
