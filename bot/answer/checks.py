@@ -49,6 +49,8 @@ _WORD_NUMBERS = {word: n for n, word in enumerate(_UNITS.split(" "))} | {
     "hundred": 100,
     "dozen": 12,
 }
+_ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth"
+_WORD_NUMBERS |= {word: n for n, word in enumerate(_ORDINALS.split(" "), start=1)}
 # A sentence ends at . ! ? (and any markers right after it) followed by space, or at a newline.
 _SENTENCE = re.compile(r"\S.*?(?:[.!?]+[\"\u201d')]*(?:\s*\[[^\]]{1,30}\])*(?=\s|$)|$)")
 _NOT_ANSWERED = re.compile(
@@ -192,6 +194,24 @@ def answer_figures(text: str) -> list[tuple[str, Decimal, Decimal | None]]:
         scaled = (value * _SCALES[scale.group(1).lower()]).normalize() if scale else None
         figures.append((match.group(0), value, scaled))
     return figures
+
+
+def figure_spans(text: str, values: set[Decimal]) -> list[tuple[int, int]]:
+    """Where `text` writes one of `values` in digits (with its scale word, if any)."""
+    spans = []
+    for match in _NUMBER.finditer(text):
+        value = _value(match.group(1), match.group(2))
+        scale = _SCALE.match(text, match.end())
+        scaled = (
+            (value * _SCALES[scale.group(1).lower()]).normalize()
+            if value is not None and scale
+            else None
+        )
+        if value in values or scaled in values:
+            spans.append(
+                (match.start(), scale.end() if scale and scaled in values else match.end())
+            )
+    return spans
 
 
 def unsupported_numbers(sentence: str, sources: Sequence[str]) -> list[str]:

@@ -19,7 +19,7 @@ from bot.answer import checks, llm
 from bot.answer.models import Answer, Citation
 from bot.settings import Settings
 from index.lexical import tokenize
-from index.models import Passage, Sentence
+from index.models import Passage, Sentence, Span
 
 logger = logging.getLogger(__name__)
 
@@ -65,12 +65,14 @@ def write_answer(
     if checked.problem:
         logger.warning("LLM answer rejected, answering extractively: %s", checked.problem)
         return replace(fallback(extractive, checked.problem), checks=notes)
+    citations = _citations(checked, sent)
     return Answer(
         question=question,
         text=checks.renumber(checked.text, {old: new for new, old in enumerate(checked.cited, 1)}),
         abstained=False,
-        citations=_citations(checked, sent),
+        citations=citations,
         mode="llm",
+        highlight=citations[0].highlight_text or None,
         qtype=extractive.qtype,
         confidence=extractive.confidence,
         conflicts=(),
@@ -102,9 +104,26 @@ def _citations(checked: checks.CheckedAnswer, sent: list[Passage]) -> tuple[Cita
     out = []
     for new, old in enumerate(checked.cited, 1):
         passage = sent[old - 1]
-        sentence = evidence_sentence(passage, checks.claims_citing(checked.text, old))
-        out.append(Citation(new, passage, sentence, None, round(passage.score, 4)))
+        claims = checks.claims_citing(checked.text, old)
+        sentence = evidence_sentence(passage, claims)
+        span = figure_highlight(passage, sentence, claims)
+        out.append(Citation(new, passage, sentence, span, round(passage.score, 4)))
     return tuple(out)
+
+
+def figure_highlight(passage: Passage, sentence: Sentence | None, claims: list[str]) -> Span | None:
+    """The first figure the answer states, where the evidence sentence writes it (article
+    coordinates), so the quote marks "3,400" as the extractive answer would."""
+    if sentence is None:
+        return None
+    figures = {value for _, value, _ in checks.answer_figures(" ".join(claims))}
+    figures |= {scaled for _, _, scaled in checks.answer_figures(" ".join(claims)) if scaled}
+    text = passage.text[sentence.start - passage.start : sentence.end - passage.start]
+    spans = checks.figure_spans(text, figures)
+    if not spans:
+        return None
+    start, end = spans[0]
+    return Span(sentence.start + start, sentence.start + end)
 
 
 def evidence_sentence(passage: Passage, claims: list[str]) -> Sentence | None:

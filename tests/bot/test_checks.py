@@ -11,6 +11,7 @@ from bot.answer.checks import (
     check_answer,
     cited_numbers,
     claims_citing,
+    figure_spans,
     numbers_in,
     preview,
     remove_invalid_markers,
@@ -138,6 +139,7 @@ def test_a_partial_answer_that_notes_a_gap_is_not_an_abstention():
         ("3 ships [1].", "three ships"),
         ("on 12 November 2026 [1].", "Date: 2026-11-12"),
         ("a 48-hour strike [1].", "the 48-hour strike"),
+        ("the 2nd-busiest port [1].", "the second-busiest port"),
     ],
 )
 def test_figures_match_across_ways_of_writing_them(answer, passage):
@@ -232,3 +234,9 @@ def test_any_figure_absent_from_the_cited_passage_is_caught(real, claimed):
     passages = [f"Text: officials counted {real:,} people."]
     checked = check_answer(f"Officials counted {claimed:,} people [1].", passages)
     assert checked.problem is not None and checked.cited == ()
+
+
+def test_figure_spans_mark_where_a_passage_writes_the_figures():
+    text = "Around 3,400 members, 1.2 million dollars and 5 ships."
+    spans = figure_spans(text, {Decimal(3400), Decimal(1_200_000)})
+    assert [text[a:b] for a, b in spans] == ["3,400", "1.2 million"]

@@ -112,8 +112,10 @@ def test_a_good_answer_comes_through_with_citations_mapped_to_the_right_articles
     first, second = answer.citations
     assert first.passage.article.title == "Dock workers at Port Calder begin 48-hour strike"
     assert "3,400 members" in first.sentence_text
+    assert first.highlight_text == "3,400" and answer.highlight == "3,400"
     assert second.passage.article.title.startswith("Ransomware attack disrupts Westbrook")
     assert "230 appointments" in second.sentence_text
+    assert second.highlight_text == "230"
     assert all(c.answers for c in answer.citations)
     assert answer.as_of is not None and answer.as_of.isoformat() == "2026-11-12"
     assert answer.checks == ()
