@@ -163,55 +163,59 @@ def split_sentences(text: str) -> list[str]:
     ]
 
 
-def numbers_in(text: str) -> set[Decimal]:
-    """Every figure in `text` as a value: separators removed, decimals normalised, and a
-    figure with a scale word also counted scaled ("1.2 million" gives 1.2 and 1200000).
-    Number words up to twenty, the tens and "dozen" count too ("three ships" gives 3)."""
-    values: set[Decimal] = set()
-    for match in _NUMBER.finditer(text):
-        value = _value(match.group(1), match.group(2))
-        if value is None:
-            continue
-        values.add(value)
-        scale = _SCALE.match(text, match.end())
-        if scale:
-            values.add((value * _SCALES[scale.group(1).lower()]).normalize())
-    for word in re.findall(r"[a-z]+", text.lower()):
-        if word in _WORD_NUMBERS:
-            values.add(Decimal(_WORD_NUMBERS[word]))
-    return values
+@dataclass(frozen=True)
+class Figure:
+    """A figure written in digits: where, its value, and its value with the scale word
+    that follows it ("1.2 million": 1.2 and 1200000; None without a scale word)."""
+
+    start: int
+    end: int  # after the digits
+    scale_end: int  # after the scale word, if any; else `end`
+    written: str
+    value: Decimal
+    scaled: Decimal | None
 
 
-def answer_figures(text: str) -> list[tuple[str, Decimal, Decimal | None]]:
-    """The figures an answer states: (as written, value, scaled value or None)."""
-    figures = []
-    text = strip_markers(text)
+def figures(text: str) -> list[Figure]:
+    out = []
     for match in _NUMBER.finditer(text):
         value = _value(match.group(1), match.group(2))
         if value is None:
             continue
         scale = _SCALE.match(text, match.end())
         scaled = (value * _SCALES[scale.group(1).lower()]).normalize() if scale else None
-        figures.append((match.group(0), value, scaled))
-    return figures
+        scale_end = scale.end() if scale else match.end()
+        out.append(Figure(match.start(), match.end(), scale_end, match.group(0), value, scaled))
+    return out
+
+
+def numbers_in(text: str) -> set[Decimal]:
+    """Every figure in `text` as a value: separators removed, decimals normalised, and a
+    figure with a scale word also counted scaled ("1.2 million" gives 1.2 and 1200000).
+    Number words up to twenty, the tens, "dozen" and ordinals to "tenth" count too."""
+    values: set[Decimal] = set()
+    for figure in figures(text):
+        values.add(figure.value)
+        if figure.scaled is not None:
+            values.add(figure.scaled)
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in _WORD_NUMBERS:
+            values.add(Decimal(_WORD_NUMBERS[word]))
+    return values
+
+
+def answer_figures(text: str) -> list[Figure]:
+    """The figures an answer states, its citation markers aside."""
+    return figures(strip_markers(text))
 
 
 def figure_spans(text: str, values: set[Decimal]) -> list[tuple[int, int]]:
     """Where `text` writes one of `values` in digits (with its scale word, if any)."""
-    spans = []
-    for match in _NUMBER.finditer(text):
-        value = _value(match.group(1), match.group(2))
-        scale = _SCALE.match(text, match.end())
-        scaled = (
-            (value * _SCALES[scale.group(1).lower()]).normalize()
-            if value is not None and scale
-            else None
-        )
-        if value in values or scaled in values:
-            spans.append(
-                (match.start(), scale.end() if scale and scaled in values else match.end())
-            )
-    return spans
+    return [
+        (f.start, f.scale_end if f.scaled in values else f.end)
+        for f in figures(text)
+        if f.value in values or f.scaled in values
+    ]
 
 
 def unsupported_numbers(sentence: str, sources: Sequence[str]) -> list[str]:
@@ -223,9 +227,9 @@ def unsupported_numbers(sentence: str, sources: Sequence[str]) -> list[str]:
     for source in sources:
         available |= numbers_in(source)
     return [
-        written
-        for written, value, scaled in answer_figures(sentence)
-        if (value if scaled is None else scaled) not in available
+        f.written
+        for f in answer_figures(sentence)
+        if (f.value if f.scaled is None else f.scaled) not in available
     ]
 
 

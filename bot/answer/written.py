@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from decimal import Decimal
 
 import openai
 
@@ -116,8 +117,7 @@ def figure_highlight(passage: Passage, sentence: Sentence | None, claims: list[s
     coordinates), so the quote marks "3,400" as the extractive answer would."""
     if sentence is None:
         return None
-    figures = {value for _, value, _ in checks.answer_figures(" ".join(claims))}
-    figures |= {scaled for _, _, scaled in checks.answer_figures(" ".join(claims)) if scaled}
+    figures = _stated_values(claims)
     text = passage.text[sentence.start - passage.start : sentence.end - passage.start]
     spans = checks.figure_spans(text, figures)
     if not spans:
@@ -133,7 +133,7 @@ def evidence_sentence(passage: Passage, claims: list[str]) -> Sentence | None:
     if not pairs or not claims:
         return pairs[0][0] if pairs else None
     claim_text = " ".join(claims)
-    figures = {value for _, value, _ in checks.answer_figures(claim_text)}
+    figures = _stated_values(claims)
     claim_words = set(tokenize([claim_text])[0])
     words = tokenize([t for _, t in pairs])
 
@@ -143,6 +143,11 @@ def evidence_sentence(passage: Passage, claims: list[str]) -> Sentence | None:
 
     best = max(range(len(pairs)), key=score)
     return pairs[best][0]
+
+
+def _stated_values(claims: list[str]) -> set[Decimal]:
+    stated = checks.answer_figures(" ".join(claims))
+    return {f.value for f in stated} | {f.scaled for f in stated if f.scaled is not None}
 
 
 def _notes(checked: checks.CheckedAnswer) -> tuple[str, ...]:
