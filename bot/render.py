@@ -72,6 +72,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         ],
         "fallback_reason": answer.fallback_reason,
         "abstain_reason": answer.abstain_reason,
+        "checks": list(answer.checks),
     }
 
 
@@ -168,7 +169,10 @@ def answer_rich(answer: Answer) -> Group:
     parts: list[Text] = []
     lead = answer.citations[0] if answer.citations and not answer.abstained else None
     headline = Text()
-    if lead is not None:
+    if answer.mode == "llm" and not answer.abstained:
+        headline.append(answer.text)  # written with its own [n] markers
+        headline.highlight_regex(r"\[\d+\]", "cyan")
+    elif lead is not None:
         sentence = lead.sentence_text
         if lead.highlight and lead.sentence:
             h0 = lead.highlight.start - lead.sentence.start

@@ -7,6 +7,7 @@ and the same question give the same answer whichever way it was asked.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -15,16 +16,19 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import openai
 
+from bot.answer import llm
 from bot.answer.extractive import Weights, answer_question
 from bot.answer.models import Answer
+from bot.answer.written import fallback, write_answer
 from bot.settings import Settings
 from index.embedding import Embedder
 from index.errors import BriefbotError, InputError
 from index.ingest.files import iter_article_files, parse_article_bytes, read_article_file
 from index.ingest.text import parse_text_article, with_overrides
 from index.knowledge import CollectionStats, KnowledgeBase, ProgressCallback
-from index.models import AddOutcome, Article, RawArticle, VerifyReport
+from index.models import AddOutcome, Article, Passage, RawArticle, VerifyReport
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +68,12 @@ class Briefbot:
         self.settings = settings
         self.knowledge = knowledge or KnowledgeBase(settings)
         self._sentences: SentenceCache | None = None
+        self._llm: openai.OpenAI | None = None
+        self._llm_lock = threading.Lock()
 
     def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
         self.knowledge.close()
 
     # -- adding -------------------------------------------------------------------------
@@ -149,7 +157,22 @@ class Briefbot:
         return AddOutcome("failed", url, error=f"{url}: adding from a URL is not supported yet")
 
     # -- asking -------------------------------------------------------------------------
-    def ask(self, question: str, collection: str = "default", k: int | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        collection: str = "default",
+        k: int | None = None,
+        on_partial: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """The answer with its citations: written by the LLM when one is configured (see
+        `answer_mode`), else, or when it fails, extractive.
+
+        `on_partial`, if given, streams the LLM's answer: it is called from this (worker)
+        thread with the text so far as tokens arrive, its [n] markers already numbered like
+        the final citations but its figures not yet checked. The returned Answer is the
+        checked one (or the extractive fallback): show it last, in place of the partials.
+        Never called when the answer is extractive from the start.
+        """
         question = " ".join(question.split())
         if not question:
             raise InputError("the question is empty")
@@ -160,7 +183,9 @@ class Briefbot:
             )
         k = k or self.settings.top_k
         started = time.perf_counter()
-        result = self.knowledge.retrieve(collection, question, k=max(k, 8))
+        result = self.knowledge.retrieve(
+            collection, question, k=max(k, 8, self.settings.llm_passages)
+        )
         retrieved = time.perf_counter()
         answer = answer_question(
             question,
@@ -170,16 +195,42 @@ class Briefbot:
             Weights(abstain_below=self.settings.abstain_threshold),
             max_citations=k,
         )
-        done = time.perf_counter()
-        answer = _with_as_of(answer)
-        return replace(
-            answer,
-            timings_ms={
-                "retrieve": round((retrieved - started) * 1000, 1),
-                "answer": round((done - retrieved) * 1000, 1),
-                "total": round((done - started) * 1000, 1),
-            },
+        answered = time.perf_counter()
+        timings = {
+            "retrieve": round((retrieved - started) * 1000, 1),
+            "answer": round((answered - retrieved) * 1000, 1),
+        }
+        if self._use_llm():
+            answer = self._written(question, result.passages, answer, on_partial)
+            timings["llm"] = round((time.perf_counter() - answered) * 1000, 1)
+        timings["total"] = round((time.perf_counter() - started) * 1000, 1)
+        return replace(_with_as_of(answer), timings_ms=timings)
+
+    def _use_llm(self) -> bool:
+        mode = self.settings.answer_mode
+        return mode == "llm" or (mode == "auto" and llm.is_configured(self.settings))
+
+    def _written(
+        self,
+        question: str,
+        passages: tuple[Passage, ...],
+        extractive: Answer,
+        on_partial: Callable[[str], None] | None,
+    ) -> Answer:
+        if not llm.is_configured(self.settings):
+            return fallback(
+                extractive, "no LLM is configured (set OPENAI_BASE_URL or OPENAI_API_KEY)"
+            )
+        return write_answer(
+            self._llm_client(), self.settings, question, passages, extractive, on_partial
         )
+
+    def _llm_client(self) -> openai.OpenAI:
+        """One client per Briefbot: it keeps connections to the endpoint open between asks."""
+        with self._llm_lock:
+            if self._llm is None:
+                self._llm = llm.make_client(self.settings)
+            return self._llm
 
     def _sentence_encoder(self, stored: dict[str, np.ndarray]) -> Callable[[list[str]], np.ndarray]:
         """Sentence vectors stored at ingest; the model only for any that are missing."""

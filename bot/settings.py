@@ -46,3 +46,6 @@ class Settings(IndexSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout: float = Field(default=30.0, gt=0, le=600)
     answer_mode: Literal["auto", "extractive", "llm"] = "auto"
+    # Only this many top passages leave the machine, never whole articles.
+    llm_passages: int = Field(default=5, ge=1, le=20)
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)

@@ -61,3 +61,5 @@ class Answer:
     # why it abstained: "empty", "low_score", "missing_terms" or "no_typed_evidence"
     abstain_reason: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # What checking a written (LLM) answer changed: removed citations, dropped sentences.
+    checks: tuple[str, ...] = ()
