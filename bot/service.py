@@ -206,6 +206,11 @@ class Briefbot:
         timings["total"] = round((time.perf_counter() - started) * 1000, 1)
         return replace(_with_as_of(answer), timings_ms=timings)
 
+    @property
+    def writes_answers(self) -> bool:
+        """True when answers come from the LLM (and can be streamed as they are written)."""
+        return self._use_llm()
+
     def _use_llm(self) -> bool:
         mode = self.settings.answer_mode
         return mode == "llm" or (mode == "auto" and llm.is_configured(self.settings))

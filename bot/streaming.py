@@ -99,6 +99,10 @@ class ThrottledEditor:
     def finish(self, text: str) -> None:
         self.last_result = self._send(self._throttle.final(text))
 
+    def stop(self) -> None:
+        """No more partial edits; the caller sends the final message its own way."""
+        self._throttle.final("")
+
 
 def shorten(text: str, max_chars: int | None) -> str:
     """`text` cut to `max_chars` with a trailing ellipsis (partials show the newest end

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -19,6 +22,7 @@ from bot.client import NO_MENTIONS, collection_for
 from bot.exts.errors import DM_REFUSAL, UNEXPECTED, report, user_message
 from bot.feedback import StoredAnswer
 from bot.guards import cooldown
+from bot.streaming import ThrottledEditor
 from index.errors import BriefbotError
 
 if TYPE_CHECKING:
@@ -136,6 +140,11 @@ def answer_view(answer_id: int) -> discord.ui.View:
     return view
 
 
+WRITING = "\u270d\ufe0f Writing the answer\u2026"
+STREAM_EDIT_INTERVAL = 1.0
+STREAM_CHARS = 1900  # a partial edit stays well inside Discord's 2,000-character message
+
+
 class Ask(commands.Cog):
     def __init__(self, bot: BriefbotClient) -> None:
         self.bot = bot
@@ -180,9 +189,40 @@ class Ask(commands.Cog):
         if previous is not None and previous.collection != collection:
             previous = None
         asked = rewrite_followup(previous.question if previous else None, question)
-        answer = await self.bot.run_blocking(self.bot.service.ask, asked, collection)
         read_as = asked if asked != " ".join(question.split()) else None
+        if self.bot.service.writes_answers:
+            return await self._stream(send, asked, read_as, collection, user_id, channel_id)
+        answer = await self.bot.run_blocking(self.bot.service.ask, asked, collection)
         return await self.deliver(send, answer, read_as, collection, user_id, channel_id)
+
+    async def _stream(
+        self,
+        send: Send,
+        asked: str,
+        read_as: str | None,
+        collection: str,
+        user_id: int,
+        channel_id: int | None,
+    ) -> discord.Message:
+        """An LLM answer: a draft message edited as text arrives (at most once a second),
+        then one final edit with the checked answer, its citations and the buttons."""
+        draft = await send(content=WRITING, allowed_mentions=NO_MENTIONS)
+        loop = asyncio.get_running_loop()
+
+        def edit(text: str) -> object:
+            coroutine = draft.edit(content=text + " \u258d", allowed_mentions=NO_MENTIONS)
+            return asyncio.run_coroutine_threadsafe(coroutine, loop)
+
+        editor = ThrottledEditor(edit, interval=STREAM_EDIT_INTERVAL, max_chars=STREAM_CHARS)
+        answer = await self.bot.run_blocking(
+            self.bot.service.ask, asked, collection, None, editor.on_partial
+        )
+        editor.stop()
+        if isinstance(editor.last_result, concurrent.futures.Future):
+            with contextlib.suppress(Exception):  # the last partial lands before the final
+                await asyncio.wrap_future(editor.last_result)
+        final = partial(draft.edit, content=None)
+        return await self.deliver(final, answer, read_as, collection, user_id, channel_id)
 
     async def deliver(
         self,
