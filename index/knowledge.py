@@ -25,7 +25,7 @@ from index.embedding import (
     SentenceTransformerEmbedder,
     is_test_model,
 )
-from index.errors import BriefbotError, IndexMismatchError, InputError
+from index.errors import BriefbotError, CorruptStoreError, IndexMismatchError, InputError
 from index.models import AddOutcome, Article, Passage, RawArticle, VerifyReport
 from index.normalize import normalize
 from index.retrieval import FusionWeights, RetrievalResult, hybrid_search
@@ -193,6 +193,8 @@ class KnowledgeBase:
                 raw, new = next(stored)
                 try:
                     results[position] = self._store(raw, new)
+                except (CorruptStoreError, IndexMismatchError):
+                    raise  # about the data dir, not this article: stop the whole add
                 except BriefbotError as exc:
                     results[position] = AddOutcome(
                         "failed", raw.origin, error=_with_origin(raw, exc)
@@ -332,6 +334,8 @@ class KnowledgeBase:
     def verify(self, collection: str | None = None, repair: bool = False) -> VerifyReport:
         """Check that the store is sound and every cache matches it; optionally rebuild caches."""
         problems = [f"store: {p}" for p in self.store.integrity_problems()]
+        if problems:  # caches are rebuilt from the store: never from a damaged one
+            return VerifyReport(False, tuple(problems), (), {})
         repaired: list[str] = []
         names = [collection] if collection else self.store.collections()
         checked: dict[str, int] = {}

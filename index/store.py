@@ -311,8 +311,13 @@ class Store:
 
     def integrity_problems(self) -> list[str]:
         conn = self._conn()
-        problems = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
-        problems = [p for p in problems if p != "ok"]
+        try:
+            problems = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
+            problems = [p for p in problems if p != "ok"]
+        except sqlite3.DatabaseError as exc:
+            return [f"damaged ({exc}); restore from a backup (briefbot import)"]
+        if problems:  # the counts below would read damaged pages
+            return problems[:10]
         orphans = conn.execute(
             "SELECT COUNT(*) FROM chunks c LEFT JOIN articles a ON a.id = c.article_id "
             "WHERE a.id IS NULL OR a.collection != c.collection"
