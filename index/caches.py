@@ -97,15 +97,14 @@ class CacheManager:
             return None
         return data if isinstance(data, dict) else None
 
-    def expected_manifest(self, collection: str) -> dict[str, Any]:
-        """What a manifest must say for its caches to be used with this store and model."""
+    def expected_manifest(self) -> dict[str, Any]:
+        """What a manifest must say, besides the change id, for its caches to be used."""
         return {
             "format": CACHE_FORMAT,
             "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "dimension": self.dimension,
             "bm25s": _bm25s_version(),
-            "change_id": self.store.change_id(collection),
         }
 
     def problems(self, collection: str) -> list[str]:
@@ -113,40 +112,48 @@ class CacheManager:
         return self._check(collection)[0]
 
     # -- internals ------------------------------------------------------------------------
-    def _check(self, collection: str) -> tuple[list[str], tuple[VectorIndex, LexicalIndex] | None]:
-        """(problems, loaded caches): every way a saved cache can disagree with the store."""
+    def _check(
+        self, collection: str
+    ) -> tuple[list[str], tuple[VectorIndex, LexicalIndex] | None, int]:
+        """(problems, loaded caches, change id checked against): every way a saved cache can
+        disagree with the store, compared with one consistent state of the store."""
+        change, chunk_ids = self.store.chunk_ids_at(collection)
         manifest = self.read_manifest(collection)
         if manifest is None:
-            return ["manifest missing or unreadable"], None
+            return ["manifest missing or unreadable"], None, change
         problems = [
             f"manifest {key} is {manifest.get(key)!r}, expected {value!r}"
-            for key, value in self.expected_manifest(collection).items()
+            for key, value in self.expected_manifest().items()
             if manifest.get(key) != value
         ]
+        if manifest.get("change_id") != change:
+            problems.append(f"manifest change_id is {manifest.get('change_id')!r}, store {change}")
         if problems:
-            return problems, None
+            return problems, None, change
         try:
             vectors, lexical = self._read_files(collection, manifest)
         except Exception as exc:  # any damage to a cache file means: rebuild it
-            return [f"cache files unreadable ({type(exc).__name__}: {exc})"], None
-        ids = np.asarray(self.store.chunk_ids(collection), dtype=np.int64)
+            return [f"cache files unreadable ({type(exc).__name__}: {exc})"], None, change
+        ids = np.asarray(chunk_ids, dtype=np.int64)
         if not np.array_equal(np.sort(vectors.ids()), ids):
             problems.append(f"FAISS holds {vectors.size} vectors, the store {len(ids)} chunks")
         if not np.array_equal(np.sort(lexical.ids()), ids):
             problems.append(f"lexical index holds {lexical.size} chunks, the store {len(ids)}")
-        return problems, (None if problems else (vectors, lexical))
+        return problems, (None if problems else (vectors, lexical)), change
 
     def _load_or_build(self, collection: str) -> CollectionCache:
         """Load the saved caches when they match the store exactly; else rebuild, say why,
         and save the rebuilt ones when no writer is busy (so the next start is clean)."""
-        current = self.store.change_id(collection)
-        problems, loaded = self._check(collection)
+        problems, loaded, change = self._check(collection)
         if loaded is not None:
-            return CollectionCache(collection, current, *loaded)
-        manifest = self.read_manifest(collection)
-        lagging = manifest is not None and all(p.startswith("manifest change_id") for p in problems)
+            return CollectionCache(collection, change, *loaded)
+        if self.read_manifest(collection) is None:
+            # No folder yet: the first add has not saved caches yet (or died before it did).
+            lagging = not self.folder(collection).exists()
+        else:
+            lagging = all(p.startswith("manifest change_id") for p in problems)
         cache = self._build(collection)
-        if current or cache.vectors.size:  # an untouched collection has nothing to report
+        if cache.change_id or cache.vectors.size:  # an untouched collection: nothing to report
             # Behind the store is normal while a writer is mid-add (or after a crash during
             # one); anything else is damage and is worth a warning.
             log = logger.info if lagging else logger.warning

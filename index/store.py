@@ -147,7 +147,11 @@ class Store:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            # Each connection is used by its own thread only; check_same_thread=False just lets
+            # close() run from whichever thread shuts the knowledge base down.
+            conn = sqlite3.connect(
+                self.path, timeout=60, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is on disk before "added" is printed; WAL alone could lose it.
             conn.execute("PRAGMA synchronous=FULL")
@@ -300,6 +304,15 @@ class Store:
         else:
             vectors = np.zeros((0, 0), dtype=np.float32)
         return change, chunks, vectors
+
+    def chunk_ids_at(self, collection: str) -> tuple[int, list[int]]:
+        """(change id, chunk ids) read together: a cache is checked against ONE state."""
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            return self.change_id(collection), self.chunk_ids(collection)
+        finally:
+            conn.execute("COMMIT")
 
     def chunk_ids(self, collection: str) -> list[int]:
         rows = (
