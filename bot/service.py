@@ -26,6 +26,7 @@ from index.ingest.files import iter_article_files, parse_article_bytes, read_art
 from index.ingest.text import parse_text_article, with_overrides
 from index.knowledge import CollectionStats, KnowledgeBase, ProgressCallback
 from index.models import AddOutcome, Article, RawArticle, VerifyReport
+from index.normalize import clean_line
 from index.reindex import ReindexProgress, ReindexReport, reindex
 from index.store import check_collection_name
 
@@ -153,7 +154,7 @@ class Briefbot:
 
     # -- asking -------------------------------------------------------------------------
     def ask(self, question: str, collection: str = "default", k: int | None = None) -> Answer:
-        question = " ".join(question.split())
+        question = clean_line(question, len(question) + 1)  # no invisible characters either
         if not question:
             raise InputError("the question is empty")
         if len(question) > self.settings.max_question_chars:
@@ -161,6 +162,8 @@ class Briefbot:
                 f"the question is too long ({len(question):,} characters; "
                 f"limit {self.settings.max_question_chars:,})"
             )
+        if k is not None and k < 1:
+            raise InputError(f"k must be at least 1 (got {k})")
         k = k or self.settings.top_k
         started = time.perf_counter()
         result = self.knowledge.retrieve(collection, question, k=max(k, 8))

@@ -40,6 +40,10 @@ class ArchiveHeader:
 def export_collection(store: Store, collection: str, path: Path) -> ArchiveHeader:
     """Write every article of a collection to `path` atomically; return what was written."""
 
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: the folder {path.parent} does not exist")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give a file name such as backup.jsonl.gz")
     header: ArchiveHeader | None = None
 
     def write(temp: Path) -> None:
@@ -56,7 +60,10 @@ def export_collection(store: Store, collection: str, path: Path) -> ArchiveHeade
             if written != count:  # cannot happen inside one transaction; refuse if it does
                 raise RuntimeError(f"read {written} articles, expected {count}")
 
-    write_atomic(path, write)
+    try:
+        write_atomic(path, write)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the archive ({exc.strerror or exc})") from exc
     assert header is not None
     return header
 

@@ -27,13 +27,15 @@ from index.embedding import (
 )
 from index.errors import BriefbotError, CorruptStoreError, IndexMismatchError, InputError
 from index.models import AddOutcome, Article, Passage, RawArticle, VerifyReport
-from index.normalize import normalize
+from index.normalize import clean_line, normalize
 from index.retrieval import FusionWeights, RetrievalResult, hybrid_search
 from index.settings import IndexSettings
 from index.store import NewArticle, Store, check_collection_name
 
 logger = logging.getLogger(__name__)
 DB_FILE = "briefbot.sqlite3"
+MAX_TITLE_CHARS = 300
+MAX_SOURCE_CHARS = 200
 ProgressCallback = Callable[[AddOutcome], None]
 
 
@@ -219,11 +221,14 @@ class KnowledgeBase:
                 clean.text, self.settings.chunk_max_chars, self.settings.chunk_overlap_sentences
             )
         )
-        title = (raw.title or "").strip() or "Untitled"
+        # Every path (files, pastes, uploads, links, backups) gets the same bounded, visible
+        # metadata: an invisible or 10,000-character title never reaches the store.
+        title = clean_line(raw.title or "", MAX_TITLE_CHARS) or "Untitled"
+        source = clean_line(raw.source or "", MAX_SOURCE_CHARS) or None
         return NewArticle(
             collection=collection,
             title=title,
-            source=raw.source,
+            source=source,
             url=raw.url,
             published=raw.published,
             content_hash=content_hash(clean.text),
