@@ -184,12 +184,15 @@ class KillReport:
 def kill_adds(
     workdir: Path, kills: int, seed: int, per_run: int = 8, check_every: int = 1
 ) -> KillReport:
-    """Run `briefbot add` on fresh articles `kills` times, SIGKILLing each run at random."""
+    """Run `briefbot add` on fresh articles until `kills` runs were SIGKILLed at random (a run
+    that finishes before its moment comes is counted apart; at most 2 * kills runs)."""
     rng = random.Random(seed)
     data_dir = workdir / "data"
     report = KillReport()
     env = child_env(data_dir)
-    for run in range(kills):
+    for run in range(2 * kills):
+        if report.kills >= kills:
+            break
         folder = workdir / "corpus" / f"run{run:03d}"
         paths = make_corpus(folder, f"r{run}", per_run, rng)
         # Every few runs, re-add an earlier folder too: duplicates must stay "unchanged".
@@ -206,7 +209,7 @@ def kill_adds(
         report.kills += proc.returncode == -signal.SIGKILL
         report.finished_before_kill += proc.returncode != -signal.SIGKILL
         report.reported.update(parse_added(output))
-        if check_every and (run + 1) % check_every == 0:
+        if check_every and run % check_every == check_every - 1:
             check = check_data_dir(data_dir, report.reported, report.hashes)
             if not check.ok:
                 report.checks_failed.append(f"after run {run}: {check}")
@@ -249,6 +252,7 @@ class ConcurrencyReport:
 
 def concurrent_adds(workdir: Path, processes: int, adds_each: int, seed: int) -> ConcurrencyReport:
     data_dir = workdir / "data"
+    workdir.mkdir(parents=True, exist_ok=True)
     env = child_env(data_dir)
     procs = [
         subprocess.Popen(
@@ -318,6 +322,7 @@ def kill_reindex(workdir: Path, kills: int, seed: int, articles: int = 40) -> Re
     """Fill a data dir with `hashing:64`, then reindex to `hashing:32` with random kills."""
     rng = random.Random(seed)
     data_dir = workdir / "data"
+    workdir.mkdir(parents=True, exist_ok=True)
     paths = make_corpus(workdir / "corpus", "ri", articles, rng)
     subprocess.run(
         _cli("add", str(workdir / "corpus"), "--json"),
@@ -387,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _torture(args: argparse.Namespace) -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     ok = True
     with tempfile.TemporaryDirectory(prefix="briefbot-torture-") as tmp:
         started = time.monotonic()

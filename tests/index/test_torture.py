@@ -15,8 +15,8 @@ pytestmark = pytest.mark.slow
 
 def test_sigkill_during_add_loses_and_corrupts_nothing(tmp_path):
     report = torture.kill_adds(tmp_path, kills=20, seed=20261127, per_run=6, check_every=5)
-    assert report.kills + report.finished_before_kill == 20
-    assert report.kills >= 15  # most runs really were killed mid-way
+    assert report.kills == 20  # runs that finished before their kill do not count
+    assert report.finished_before_kill <= 20
     assert report.checks_failed == []
     check = report.check
     assert check is not None
