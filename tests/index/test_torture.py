@@ -57,3 +57,39 @@ def test_check_catches_a_lost_and_a_foreign_article(tmp_path):
     assert article is not None
     check = torture.check_data_dir(data, {article.id: article.content_hash, 999: "x"}, set())
     assert check.found == 1 and check.expected == 2 and check.foreign == 1 and not check.ok
+
+
+def test_export_while_another_process_adds(tmp_path):
+    """Each archive is one consistent snapshot: header count == lines, every article whole."""
+    import json
+    import subprocess
+    import sys
+
+    from index.backup import export_collection, read_archive
+    from index.knowledge import KnowledgeBase
+    from index.settings import IndexSettings
+
+    data = tmp_path / "data"
+    kb = KnowledgeBase(IndexSettings(data_dir=data, embedding_model=torture.MODEL))
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.torture", "worker", "--tag", "bg", "--count", "25"],
+        env=torture.child_env(data),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    counts = []
+    try:
+        while writer.poll() is None and len(counts) < 200:
+            path = tmp_path / f"b{len(counts)}.jsonl"
+            header = export_collection(kb.store, "default", path)
+            _, articles = read_archive(path)  # refuses an archive whose count is off
+            assert len(articles) == header.articles
+            assert all(a.text.strip() for a in articles)
+            counts.append(header.articles)
+    finally:
+        out, err = writer.communicate(timeout=120)
+        kb.close()
+    assert writer.returncode == 0, err.decode()[-500:]
+    assert len([json.loads(line) for line in out.decode().splitlines()]) == 25
+    assert counts == sorted(counts) and len(set(counts)) > 1  # exports really overlapped adds
