@@ -64,6 +64,7 @@ def test_export_while_another_process_adds(tmp_path):
     import json
     import subprocess
     import sys
+    import time
 
     from index.backup import export_collection, read_archive
     from index.knowledge import KnowledgeBase
@@ -80,7 +81,9 @@ def test_export_while_another_process_adds(tmp_path):
     )
     counts = []
     try:
-        while writer.poll() is None and len(counts) < 200:
+        deadline = time.monotonic() + 120
+        while writer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
             path = tmp_path / f"b{len(counts)}.jsonl"
             header = export_collection(kb.store, "default", path)
             _, articles = read_archive(path)  # refuses an archive whose count is off
