@@ -1,4 +1,4 @@
-"""The `briefbot` command: add, ask, list, show, remove, stats, verify.
+"""The `briefbot` command: add, ask, list, show, remove, stats, verify, reindex, export, import.
 
 Heavy libraries (torch, faiss) are imported only by the commands that need them, so
 `briefbot --help` and errors about bad arguments come back at once.
@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bot.service import Briefbot
     from bot.settings import Settings
+    from index.knowledge import KnowledgeBase
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("-c", "--collection", help="only this collection (guild-<server id>)")
     feedback.add_argument("--limit", type=int, default=50)
     feedback.add_argument("--json", action="store_true", help="machine-readable output")
+    command("reindex", "re-embed every article with the configured model (to change models)")
+    export = command("export", "write a backup archive of a collection (articles, no caches)")
+    export.add_argument("path", help="archive to write (gzip-compressed if it ends in .gz)")
+    imp = command("import", "restore a backup archive; content already stored is skipped")
+    imp.add_argument("path", help="archive written by `briefbot export`")
+    imp.set_defaults(collection=None)  # default: the collection the archive came from
     return parser
 
 
@@ -129,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         handler = _HANDLERS[args.command]
         from bot.service import Briefbot
 
-        app = Briefbot(settings)
+        app = Briefbot(settings, _knowledge(args, settings))
         try:
             return handler(app, args)
         finally:
@@ -145,6 +153,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("briefbot: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `briefbot ... | head`: the reader left; not an error worth a trace
+        sys.stderr.close()
+        return 141
+    except sqlite3.DatabaseError as exc:  # damage found mid-command, after the start-up check
+        print(
+            f"briefbot: the database is damaged ({exc}); nothing more was written. "
+            "Restore it from a backup (briefbot import) into a new data dir.",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _knowledge(args: argparse.Namespace, settings: Settings) -> KnowledgeBase | None:
+    """Reindex opens the index whatever model built it (changing models is its purpose)."""
+    if args.command != "reindex":
+        return None
+    from index.knowledge import KnowledgeBase
+
+    return KnowledgeBase(settings, check_model=False)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -324,6 +351,74 @@ def cmd_verify(app: Briefbot, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_reindex(app: Briefbot, args: argparse.Namespace) -> int:
+    console = _console()
+
+    def report(done: int, total: int) -> None:
+        if args.verbose and not args.json:
+            console.print(f"embedded {done}/{total} chunks", style="dim")
+
+    result = app.reindex(report)
+    if args.json:
+        _print_json(
+            {
+                "model": result.model,
+                "previous_model": result.previous_model,
+                "chunks": result.chunks,
+                "embedded": result.embedded,
+                "collections": list(result.collections),
+            }
+        )
+    else:
+        console.print(
+            f"reindexed {result.chunks} chunks in {len(result.collections)} collections with "
+            f"{result.model} (was {result.previous_model or 'nothing'})"
+        )
+    return 0
+
+
+def cmd_export(app: Briefbot, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    header = app.export(Path(args.path), args.collection)
+    if args.json:
+        _print_json(
+            {"path": args.path, "collection": header.collection, "articles": header.articles}
+        )
+    else:
+        _console().print(
+            f"exported {header.articles} articles of '{header.collection}' to {args.path}"
+        )
+    return 0
+
+
+def cmd_import(app: Briefbot, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot import render
+
+    header, outcomes = app.import_archive(Path(args.path), args.collection)
+    counts = {
+        s: sum(o.status == s for o in outcomes)
+        for s in ("added", "replaced", "unchanged", "failed")
+    }
+    if args.json:
+        for outcome in outcomes:
+            _print_json(render.outcome_json(outcome))
+    else:
+        console = _console()
+        for outcome in outcomes:
+            if outcome.status == "failed":
+                console.print(render.outcome_line(outcome))
+        target = args.collection or header.collection
+        console.print(
+            f"imported into '{target}': " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+            if outcomes
+            else f"the archive holds no articles; '{target}' unchanged"
+        )
+    return 1 if counts["failed"] else 0
+
+
 _HANDLERS: dict[str, Callable[[Briefbot, argparse.Namespace], int]] = {
     "add": cmd_add,
     "ask": cmd_ask,
@@ -332,6 +427,9 @@ _HANDLERS: dict[str, Callable[[Briefbot, argparse.Namespace], int]] = {
     "remove": cmd_remove,
     "stats": cmd_stats,
     "verify": cmd_verify,
+    "reindex": cmd_reindex,
+    "export": cmd_export,
+    "import": cmd_import,
 }
 
 

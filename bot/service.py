@@ -23,12 +23,16 @@ from bot.answer.extractive import Weights, answer_question
 from bot.answer.models import Answer
 from bot.answer.written import fallback, write_answer
 from bot.settings import Settings
+from index.backup import ArchiveHeader, export_collection, read_archive
 from index.embedding import Embedder
 from index.errors import BriefbotError, InputError
 from index.ingest.files import iter_article_files, parse_article_bytes, read_article_file
 from index.ingest.text import parse_text_article, with_overrides
 from index.knowledge import CollectionStats, KnowledgeBase, ProgressCallback
 from index.models import AddOutcome, Article, Passage, RawArticle, VerifyReport
+from index.normalize import clean_line
+from index.reindex import ReindexProgress, ReindexReport, reindex
+from index.store import check_collection_name
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +177,7 @@ class Briefbot:
         checked one (or the extractive fallback): show it last, in place of the partials.
         Never called when the answer is extractive from the start.
         """
-        question = " ".join(question.split())
+        question = clean_line(question, len(question) + 1)  # no invisible characters either
         if not question:
             raise InputError("the question is empty")
         if len(question) > self.settings.max_question_chars:
@@ -181,6 +185,8 @@ class Briefbot:
                 f"the question is too long ({len(question):,} characters; "
                 f"limit {self.settings.max_question_chars:,})"
             )
+        if k is not None and k < 1:
+            raise InputError(f"k must be at least 1 (got {k})")
         k = k or self.settings.top_k
         started = time.perf_counter()
         result = self.knowledge.retrieve(
@@ -270,6 +276,27 @@ class Briefbot:
 
     def verify(self, collection: str | None = None, repair: bool = False) -> VerifyReport:
         return self.knowledge.verify(collection, repair)
+
+    # -- maintenance ----------------------------------------------------------------------
+    def reindex(self, progress: ReindexProgress | None = None) -> ReindexReport:
+        """Re-embed every article with the configured model (needs check_model=False)."""
+        return reindex(self.knowledge, progress)
+
+    def export(self, path: Path, collection: str = "default") -> ArchiveHeader:
+        check_collection_name(collection)
+        return export_collection(self.knowledge.store, collection, path)
+
+    def import_archive(
+        self,
+        path: Path,
+        collection: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> tuple[ArchiveHeader, list[AddOutcome]]:
+        """Restore an archive (into its own collection unless told otherwise); like `add`,
+        content already stored is left unchanged, so importing twice changes nothing."""
+        header, articles = read_archive(path)
+        target = collection or header.collection
+        return header, self.knowledge.add(articles, target, progress)
 
 
 def _with_as_of(answer: Answer) -> Answer:

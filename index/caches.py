@@ -12,14 +12,18 @@ import json
 import logging
 import shutil
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from index.atomic import write_text_atomic
+from index.errors import IndexMismatchError
 from index.lexical import LexicalIndex
 from index.store import SCHEMA_VERSION, Store
 from index.vectors import VectorIndex
@@ -42,8 +46,18 @@ class CollectionCache:
 class CacheManager:
     """Loads, checks, rebuilds and saves the caches of every collection of a data dir."""
 
-    def __init__(self, root: Path, store: Store, model: str, dimension: int) -> None:
+    def __init__(
+        self,
+        root: Path,
+        store: Store,
+        model: str,
+        dimension: int,
+        try_lock: Callable[[], AbstractContextManager[bool]] | None = None,
+    ) -> None:
+        """`try_lock` takes the data dir's writer lock without waiting (yields False when busy);
+        with it, caches rebuilt by a reader are saved too."""
         self.root = root
+        self.try_lock = try_lock
         self.store = store
         self.model = model
         self.dimension = dimension
@@ -71,6 +85,11 @@ class CacheManager:
             self._loaded[collection] = cache
             return cache
 
+    def forget(self) -> None:
+        """Drop what is loaded (after a reindex replaced every vector)."""
+        with self._lock:
+            self._loaded.clear()
+
     def read_manifest(self, collection: str) -> dict[str, Any] | None:
         try:
             data = json.loads((self.folder(collection) / MANIFEST).read_text(encoding="utf-8"))
@@ -78,60 +97,80 @@ class CacheManager:
             return None
         return data if isinstance(data, dict) else None
 
-    def problems(self, collection: str) -> list[str]:
-        """Why the saved caches cannot be used as they are; empty when they can."""
-        manifest = self.read_manifest(collection)
-        if manifest is None:
-            return ["manifest missing or unreadable"]
-        expected = {
+    def expected_manifest(self) -> dict[str, Any]:
+        """What a manifest must say, besides the change id, for its caches to be used."""
+        return {
             "format": CACHE_FORMAT,
             "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "dimension": self.dimension,
-            "change_id": self.store.change_id(collection),
+            "bm25s": _bm25s_version(),
         }
+
+    def problems(self, collection: str) -> list[str]:
+        """Why the saved caches cannot be used as they are; empty when they can."""
+        return self._check(collection)[0]
+
+    # -- internals ------------------------------------------------------------------------
+    def _check(
+        self, collection: str
+    ) -> tuple[list[str], tuple[VectorIndex, LexicalIndex] | None, int]:
+        """(problems, loaded caches, change id checked against): every way a saved cache can
+        disagree with the store, compared with one consistent state of the store."""
+        change, chunk_ids = self.store.chunk_ids_at(collection)
+        manifest = self.read_manifest(collection)
+        if manifest is None:
+            return ["manifest missing or unreadable"], None, change
         problems = [
             f"manifest {key} is {manifest.get(key)!r}, expected {value!r}"
-            for key, value in expected.items()
+            for key, value in self.expected_manifest().items()
             if manifest.get(key) != value
         ]
+        if manifest.get("change_id") != change:
+            problems.append(f"manifest change_id is {manifest.get('change_id')!r}, store {change}")
         if problems:
-            return problems
+            return problems, None, change
         try:
             vectors, lexical = self._read_files(collection, manifest)
         except Exception as exc:  # any damage to a cache file means: rebuild it
-            return [f"cache files unreadable ({type(exc).__name__}: {exc})"]
-        ids = np.asarray(self.store.chunk_ids(collection), dtype=np.int64)
+            return [f"cache files unreadable ({type(exc).__name__}: {exc})"], None, change
+        ids = np.asarray(chunk_ids, dtype=np.int64)
         if not np.array_equal(np.sort(vectors.ids()), ids):
             problems.append(f"FAISS holds {vectors.size} vectors, the store {len(ids)} chunks")
         if not np.array_equal(np.sort(lexical.ids()), ids):
             problems.append(f"lexical index holds {lexical.size} chunks, the store {len(ids)}")
-        return problems
+        return problems, (None if problems else (vectors, lexical)), change
 
-    # -- internals ------------------------------------------------------------------------
     def _load_or_build(self, collection: str) -> CollectionCache:
-        manifest = self.read_manifest(collection)
-        current = self.store.change_id(collection)
-        reason = None
-        if manifest is None:
-            reason = "no manifest"
-        elif manifest.get("change_id") != current:
-            reason = f"built at change {manifest.get('change_id')}, store is at {current}"
-        elif manifest.get("model") != self.model or manifest.get("dimension") != self.dimension:
-            reason = "built with another model"
-        elif manifest.get("format") != CACHE_FORMAT:
-            reason = "cache format changed"
-        if reason is None and manifest is not None:
-            try:
-                vectors, lexical = self._read_files(collection, manifest)
-                if vectors.size == manifest.get("chunk_count") == lexical.size:
-                    return CollectionCache(collection, current, vectors, lexical)
-                reason = "cache sizes disagree with the manifest"
-            except Exception as exc:  # a truncated or foreign file: rebuild, don't crash
-                reason = f"cache files unreadable ({type(exc).__name__})"
-        if current:  # an empty, never-written collection has nothing worth reporting
-            logger.warning("rebuilding caches of collection %r: %s", collection, reason)
-        return self._build(collection)
+        """Load the saved caches when they match the store exactly; else rebuild, say why,
+        and save the rebuilt ones when no writer is busy (so the next start is clean)."""
+        problems, loaded, change = self._check(collection)
+        if loaded is not None:
+            return CollectionCache(collection, change, *loaded)
+        if self.read_manifest(collection) is None:
+            # No folder yet: the first add has not saved caches yet (or died before it did).
+            lagging = not self.folder(collection).exists()
+        else:
+            lagging = all(p.startswith("manifest change_id") for p in problems)
+        cache = self._build(collection)
+        if cache.change_id or cache.vectors.size:  # an untouched collection: nothing to report
+            # Behind the store is normal while a writer is mid-add (or after a crash during
+            # one); anything else is damage and is worth a warning.
+            log = logger.info if lagging else logger.warning
+            log(
+                "rebuilding caches of collection %r from SQLite: %s",
+                collection,
+                "; ".join(problems),
+            )
+            self._save_if_idle(cache)
+        return cache
+
+    def _save_if_idle(self, cache: CollectionCache) -> None:
+        if self.try_lock is None:
+            return
+        with self.try_lock() as locked:
+            if locked and self.store.change_id(cache.collection) == cache.change_id:
+                self._save(cache)
 
     def _read_files(
         self, collection: str, manifest: dict[str, Any]
@@ -148,7 +187,7 @@ class CacheManager:
         vectors = VectorIndex(self.dimension)
         if chunks:
             if matrix.shape[1] != self.dimension:
-                raise ValueError(
+                raise IndexMismatchError(
                     f"stored vectors have dimension {matrix.shape[1]}, model has {self.dimension}"
                 )
             vectors.add(np.asarray([c.id for c in chunks], dtype=np.int64), matrix)
@@ -156,8 +195,11 @@ class CacheManager:
         return CollectionCache(collection, change, vectors, lexical)
 
     def _save(self, cache: CollectionCache) -> None:
+        """Write new files, switch the manifest, then delete all but this and the previous
+        generation (a reader in another process may be loading the previous one right now)."""
         folder = self.folder(cache.collection)
         folder.mkdir(parents=True, exist_ok=True)
+        previous = self.read_manifest(cache.collection) or {}
         stamp = f"{cache.change_id}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
         vectors_name, lexical_name = f"vectors-{stamp}.faiss", f"lexical-{stamp}"
         cache.vectors.save(folder / vectors_name)
@@ -168,6 +210,7 @@ class CacheManager:
             "collection": cache.collection,
             "model": self.model,
             "dimension": self.dimension,
+            "bm25s": _bm25s_version(),
             "change_id": cache.change_id,
             "chunk_count": cache.vectors.size,
             "vectors": vectors_name,
@@ -175,9 +218,19 @@ class CacheManager:
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=2))
+        keep = {MANIFEST, vectors_name, lexical_name}
+        keep |= {str(previous.get("vectors")), str(previous.get("lexical"))}
         for old in folder.iterdir():
-            if old.name not in (MANIFEST, vectors_name, lexical_name):
+            if old.name not in keep:
                 if old.is_dir():
                     shutil.rmtree(old, ignore_errors=True)
                 else:
                     old.unlink(missing_ok=True)
+
+
+@lru_cache(maxsize=1)
+def _bm25s_version() -> str:
+    """The lexical index is saved in bm25s's own format; another version means: rebuild."""
+    from importlib.metadata import version
+
+    return version("bm25s")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -116,3 +118,62 @@ def embed_chunked(
         )
         result.append(ChunkVectors(np.asarray(matrix, dtype=np.float32), tuple(per_chunk)))
     return result
+
+
+TEST_MODEL_PREFIX = "hashing:"
+_WORD = re.compile(r"\w+")
+
+
+def is_test_model(model: str) -> bool:
+    """True for `hashing:N`, the fake model for tests and benchmarks (see HashingEmbedder)."""
+    return model.startswith(TEST_MODEL_PREFIX)
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words vectors, for TESTS AND BENCHMARKS ONLY: no meaning, no model.
+
+    Selected with `BRIEFBOT_EMBEDDING_MODEL=hashing:64` (any dimension 8..4096). It is a value
+    of the existing model setting rather than a pytest hook because the kill, concurrency and
+    torture tests run `briefbot` in child processes, and the environment is the one thing that
+    crosses into them without test code in the product. Its name is stored like any model's,
+    so an index built with it is refused by the real model (and vice versa): it can never mix
+    with real vectors. Texts sharing words get similar vectors, which is enough to check that
+    retrieval plumbing works; it says nothing about answer quality.
+    """
+
+    def __init__(self, dimension: int = 64, name: str | None = None) -> None:
+        self._dimension = dimension
+        self._name = name or f"{TEST_MODEL_PREFIX}{dimension}"
+        self.calls = 0
+
+    @classmethod
+    def from_spec(cls, model: str) -> HashingEmbedder:
+        """`hashing:N` to an embedder of dimension N; a clear error for anything else."""
+        from index.errors import InputError
+
+        size = model[len(TEST_MODEL_PREFIX) :]
+        if not size.isdigit() or not 8 <= int(size) <= 4096:
+            raise InputError(f"invalid test model {model!r}: use hashing:N with N from 8 to 4096")
+        return cls(int(size))
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def encode(self, texts: list[str]) -> Vectors:
+        self.calls += 1
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                digest = hashlib.blake2b(word[:6].encode(), digest_size=4).digest()
+                out[row, int.from_bytes(digest, "little") % self._dimension] += 1.0
+            norm = np.linalg.norm(out[row])
+            if norm:
+                out[row] /= norm
+            else:
+                out[row, 0] = 1.0
+        return out

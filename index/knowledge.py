@@ -15,20 +15,28 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from index.caches import CacheManager
 from index.chunking import chunk_text
-from index.embedding import Embedder, SentenceTransformerEmbedder, embed_chunked
-from index.errors import BriefbotError, IndexMismatchError, InputError
+from index.embedding import (
+    Embedder,
+    HashingEmbedder,
+    SentenceTransformerEmbedder,
+    embed_chunked,
+    is_test_model,
+)
+from index.errors import BriefbotError, CorruptStoreError, IndexMismatchError, InputError
 from index.models import AddOutcome, Article, Passage, RawArticle, VerifyReport
-from index.normalize import normalize
+from index.normalize import clean_line, normalize
 from index.retrieval import FusionWeights, RetrievalResult, hybrid_search
 from index.settings import IndexSettings
 from index.store import NewArticle, Store, check_collection_name
 
 logger = logging.getLogger(__name__)
 DB_FILE = "briefbot.sqlite3"
+MAX_TITLE_CHARS = 300
+MAX_SOURCE_CHARS = 200
 ProgressCallback = Callable[[AddOutcome], None]
 
 
@@ -48,7 +56,14 @@ def content_hash(text: str) -> str:
 
 
 class KnowledgeBase:
-    def __init__(self, settings: IndexSettings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: IndexSettings,
+        embedder: Embedder | None = None,
+        *,
+        check_model: bool = True,
+    ) -> None:
+        """`check_model=False` only for `briefbot reindex`, which exists to change the model."""
         self.settings = settings
         self.data_dir = Path(settings.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -57,15 +72,18 @@ class KnowledgeBase:
         self._caches: CacheManager | None = None
         self._write_lock = threading.RLock()
         self._file_lock = FileLock(str(self.data_dir / "write.lock"), timeout=600)
-        self._check_model_name()
+        if check_model:
+            self._check_model_name()
 
     # -- setup --------------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = SentenceTransformerEmbedder(
-                self.settings.embedding_model, self.settings.embed_batch_size
-            )
+            model = self.settings.embedding_model
+            if is_test_model(model):  # tests and benchmarks only; see HashingEmbedder
+                self._embedder = HashingEmbedder.from_spec(model)
+            else:
+                self._embedder = SentenceTransformerEmbedder(model, self.settings.embed_batch_size)
         return self._embedder
 
     def _check_model_name(self) -> None:
@@ -87,8 +105,14 @@ class KnowledgeBase:
                     f"this index holds {stored}-dimensional vectors, the model makes "
                     f"{dimension}-dimensional ones; run `briefbot reindex`."
                 )
-            self._caches = CacheManager(self.data_dir, self.store, self.embedder.name, dimension)
+            self._caches = CacheManager(
+                self.data_dir, self.store, self.embedder.name, dimension, self.try_writing
+            )
         return self._caches
+
+    def reset_caches(self) -> None:
+        """Forget the cache manager (its model and dimension) after a reindex switched models."""
+        self._caches = None
 
     def close(self) -> None:
         self.store.close()
@@ -98,6 +122,25 @@ class KnowledgeBase:
         """One writer per data dir: threads of this process, then other processes."""
         with self._write_lock, self._file_lock:
             yield
+
+    @contextmanager
+    def try_writing(self) -> Iterator[bool]:
+        """The writer lock if it is free right now (True), else nothing and no wait (False)."""
+        if not self._write_lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            try:
+                self._file_lock.acquire(timeout=0)
+            except Timeout:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                self._file_lock.release()
+        finally:
+            self._write_lock.release()
 
     # -- adding -------------------------------------------------------------------------
     def add(
@@ -153,6 +196,8 @@ class KnowledgeBase:
                 raw, new = next(stored)
                 try:
                     results[position] = self._store(raw, new)
+                except (CorruptStoreError, IndexMismatchError):
+                    raise  # about the data dir, not this article: stop the whole add
                 except BriefbotError as exc:
                     results[position] = AddOutcome(
                         "failed", raw.origin, error=_with_origin(raw, exc)
@@ -177,11 +222,14 @@ class KnowledgeBase:
                 clean.text, self.settings.chunk_max_chars, self.settings.chunk_overlap_sentences
             )
         )
-        title = (raw.title or "").strip() or "Untitled"
+        # Every path (files, pastes, uploads, links, backups) gets the same bounded, visible
+        # metadata: an invisible or 10,000-character title never reaches the store.
+        title = clean_line(raw.title or "", MAX_TITLE_CHARS) or "Untitled"
+        source = clean_line(raw.source or "", MAX_SOURCE_CHARS) or None
         return NewArticle(
             collection=collection,
             title=title,
-            source=raw.source,
+            source=source,
             url=raw.url,
             published=raw.published,
             content_hash=content_hash(clean.text),
@@ -189,6 +237,7 @@ class KnowledgeBase:
             text=clean.text,
             chunks=chunks,
             vectors=np.zeros((0, 0), dtype=np.float32),
+            added_at=raw.added_at,
         )
 
     def _embed(
@@ -218,20 +267,28 @@ class KnowledgeBase:
             if len(new.vectors) != len(new.chunks):  # stored meanwhile, then removed: embed now
                 found = embed_chunked(self.embedder, [new.chunks])[0]
                 new = replace(new, vectors=found.chunks, sentence_vectors=found.sentences)
-            self._record_model(new.vectors.shape[1])
+            self._check_or_record_model(new.vectors.shape[1])
             previous = self.store.find_by_url(new.collection, new.url) if new.url else None
             article_id = self.store.insert_article(new, previous.id if previous else None)
             article = self.store.get_article(new.collection, article_id)
             return AddOutcome("replaced" if previous else "added", raw.origin, article)
 
-    def _record_model(self, dimension: int) -> None:
+    def _check_or_record_model(self, dimension: int) -> None:
+        """Under the writer lock: the first write records the model; later ones must match.
+
+        Checked at every write, not only at start: another process may have reindexed with a
+        new model since this one opened, and mixing vectors of two models corrupts search.
+        """
         if self.store.meta("model") is None:
             self.store.set_meta("model", self.embedder.name)
             self.store.set_meta("dimension", str(dimension))
+        else:
+            self._check_model_name()
 
     # -- reading ------------------------------------------------------------------------
     def retrieve(self, collection: str, query: str, k: int = 5) -> RetrievalResult:
         check_collection_name(collection)
+        self._check_model_name()  # a reindex by another process may have changed the model
         vector = self.embedder.encode([query])[0]
         cache = self.caches.get(collection)
         weights = FusionWeights(
@@ -287,6 +344,8 @@ class KnowledgeBase:
     def verify(self, collection: str | None = None, repair: bool = False) -> VerifyReport:
         """Check that the store is sound and every cache matches it; optionally rebuild caches."""
         problems = [f"store: {p}" for p in self.store.integrity_problems()]
+        if problems:  # caches are rebuilt from the store: never from a damaged one
+            return VerifyReport(False, tuple(problems), (), {})
         repaired: list[str] = []
         names = [collection] if collection else self.store.collections()
         checked: dict[str, int] = {}

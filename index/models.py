@@ -16,6 +16,7 @@ class RawArticle:
     url: str | None = None
     published: date | None = None
     origin: str = ""  # where it came from (a path or URL), for messages only
+    added_at: datetime | None = None  # only when restoring a backup; else the time of the add
 
 
 @dataclass(frozen=True)

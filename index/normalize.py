@@ -71,6 +71,19 @@ def _is_visible(ch: str) -> bool:
     return ch in "\n\t" or unicodedata.category(ch)[0] != "C"
 
 
+def clean_line(text: str, limit: int) -> str:
+    """A metadata field (title, source) as one visible line of at most `limit` characters.
+
+    Zero-width and bidi controls go (a title of only those would look empty but not be), as do
+    control characters; whitespace runs become one space.
+    """
+    visible = "".join(ch if _is_visible(ch) else "" for ch in text)
+    line = " ".join(visible.split())
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "\u2026"
+    return line
+
+
 def normalize(raw: str) -> NormalizedText:
     """Collapse whitespace, rejoin wrapped lines, keep paragraphs; map every char back to `raw`."""
     lines: list[list[tuple[str, int]]] = [[]]

@@ -95,6 +95,20 @@ class NewArticle:
     chunks: tuple[ChunkDraft, ...]
     vectors: np.ndarray
     sentence_vectors: tuple[np.ndarray, ...] = ()
+    added_at: datetime | None = None  # kept by `briefbot import`; now when None
+
+
+@dataclass(frozen=True)
+class ExportedArticle:
+    """One article as a backup holds it: metadata and the text as given, no caches."""
+
+    title: str
+    source: str | None
+    url: str | None
+    published: str | None
+    added_at: str
+    content_hash: str
+    raw_text: str
 
 
 def check_collection_name(name: str) -> str:
@@ -113,6 +127,7 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        self._checked = False
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with self.transaction() as conn:
@@ -155,6 +170,26 @@ class Store:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+    def check_before_writing(self) -> None:
+        """Refuse to write into a damaged file: a write could spread the damage.
+
+        `quick_check` reads every page once (well under a second for a large store), so it runs
+        once per Store, before its first write, not on every read.
+        """
+        if self._checked:
+            return
+        try:
+            problems = [str(r[0]) for r in self._conn().execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            problems = [str(exc)]
+        problems = [p for p in problems if p != "ok"]
+        if problems:
+            raise CorruptStoreError(
+                f"{self.path}: the database is damaged ({'; '.join(problems[:3])}); nothing was "
+                "written. Restore it from a backup (briefbot import) into a new data dir."
+            )
+        self._checked = True
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -292,6 +327,15 @@ class Store:
             vectors = np.zeros((0, 0), dtype=np.float32)
         return change, chunks, vectors
 
+    def chunk_ids_at(self, collection: str) -> tuple[int, list[int]]:
+        """(change id, chunk ids) read together: a cache is checked against ONE state."""
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            return self.change_id(collection), self.chunk_ids(collection)
+        finally:
+            conn.execute("COMMIT")
+
     def chunk_ids(self, collection: str) -> list[int]:
         rows = (
             self._conn()
@@ -302,8 +346,13 @@ class Store:
 
     def integrity_problems(self) -> list[str]:
         conn = self._conn()
-        problems = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
-        problems = [p for p in problems if p != "ok"]
+        try:
+            problems = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
+            problems = [p for p in problems if p != "ok"]
+        except sqlite3.DatabaseError as exc:
+            return [f"damaged ({exc}); restore from a backup (briefbot import)"]
+        if problems:  # the counts below would read damaged pages
+            return problems[:10]
         orphans = conn.execute(
             "SELECT COUNT(*) FROM chunks c LEFT JOIN articles a ON a.id = c.article_id "
             "WHERE a.id IS NULL OR a.collection != c.collection"
@@ -321,7 +370,9 @@ class Store:
     # -- writes (caller holds the data dir's writer lock) -------------------------------
     def insert_article(self, new: NewArticle, replace_id: int | None = None) -> int:
         """Store an article with its chunks and vectors in one transaction; return its id."""
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        self.check_before_writing()
+        when = new.added_at or datetime.now(UTC)
+        now = when.isoformat(timespec="seconds")
         published = new.published.isoformat() if new.published else None
         with self.transaction() as conn:
             conn.execute(
@@ -376,6 +427,7 @@ class Store:
 
     def delete_article(self, collection: str, article_id: int) -> Article:
         article = self.get_article(collection, article_id)
+        self.check_before_writing()
         with self.transaction() as conn:
             conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
             conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
@@ -383,6 +435,121 @@ class Store:
                 "UPDATE collections SET change_id = change_id + 1 WHERE name = ?", (collection,)
             )
         return article
+
+    # -- backups ------------------------------------------------------------------------
+    @contextmanager
+    def exported(self, collection: str) -> Iterator[tuple[int, Iterator[ExportedArticle]]]:
+        """(count, articles) of a collection from ONE read transaction: a consistent snapshot
+        even while another process writes (WAL readers see the state at their first read)."""
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        try:
+            conn.execute("BEGIN")
+            count = conn.execute(
+                "SELECT COUNT(*) FROM articles WHERE collection = ?", (collection,)
+            ).fetchone()[0]
+            rows = conn.execute(
+                "SELECT title, source, url, published, added_at, content_hash, raw_text "
+                "FROM articles WHERE collection = ? ORDER BY id",
+                (collection,),
+            )
+            yield int(count), (ExportedArticle(*row) for row in rows)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    # -- re-embedding (briefbot reindex) --------------------------------------------------
+    def staging_model(self) -> str | None:
+        """The model a reindex in progress is staging vectors for, if any."""
+        return self.meta("reindex_model")
+
+    def start_staging(self, model: str) -> None:
+        """Begin (or resume, for the same model) staging new vectors beside the live ones."""
+        self.check_before_writing()
+        with self.transaction() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS staged_vectors (chunk_id INTEGER PRIMARY KEY, "
+                "vector BLOB NOT NULL, sentence_vectors BLOB NOT NULL DEFAULT x'')"
+            )
+            row = conn.execute("SELECT value FROM meta WHERE key = 'reindex_model'").fetchone()
+            if row is None or row[0] != model:
+                conn.execute("DELETE FROM staged_vectors")
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('reindex_model', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (model,),
+                )
+
+    def unstaged_chunks(self, limit: int) -> list[tuple[int, ChunkDraft]]:
+        """(chunk id, chunk with its sentences) of chunks that have no staged vector yet."""
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT c.id, c.ordinal, c.start, c.end, c.text, c.sentences FROM chunks c "
+                "WHERE NOT EXISTS (SELECT 1 FROM staged_vectors s WHERE s.chunk_id = c.id) "
+                "ORDER BY c.id LIMIT ?",
+                (limit,),
+            )
+            .fetchall()
+        )
+        return [
+            (
+                int(r[0]),
+                ChunkDraft(
+                    int(r[1]),
+                    int(r[2]),
+                    int(r[3]),
+                    str(r[4]),
+                    tuple(Sentence(int(s), int(e)) for s, e in json.loads(str(r[5]))),
+                ),
+            )
+            for r in rows
+        ]
+
+    def stage_vectors(
+        self, ids: Sequence[int], vectors: np.ndarray, sentence_vectors: Sequence[np.ndarray]
+    ) -> None:
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO staged_vectors(chunk_id, vector, sentence_vectors) "
+                "VALUES (?, ?, ?)",
+                [
+                    (
+                        int(i),
+                        np.asarray(v, dtype=np.float32).tobytes(),
+                        np.asarray(sv, dtype=np.float32).tobytes(),
+                    )
+                    for i, v, sv in zip(ids, vectors, sentence_vectors, strict=True)
+                ],
+            )
+
+    def switch_to_staged(self, model: str, dimension: int) -> int:
+        """Make the staged vectors live in ONE transaction (old model or new, never a mix).
+
+        The caller holds the writer lock and has staged every chunk; returns the chunk count.
+        """
+        with self.transaction() as conn:
+            missing = conn.execute(
+                "SELECT COUNT(*) FROM chunks c WHERE NOT EXISTS "
+                "(SELECT 1 FROM staged_vectors s WHERE s.chunk_id = c.id)"
+            ).fetchone()[0]
+            if missing:
+                raise RuntimeError(f"{missing} chunks have no staged vector")
+            updated = conn.execute(
+                "UPDATE chunks SET "
+                "vector = (SELECT s.vector FROM staged_vectors s WHERE s.chunk_id = chunks.id), "
+                "sentence_vectors = "
+                "(SELECT s.sentence_vectors FROM staged_vectors s WHERE s.chunk_id = chunks.id)"
+            ).rowcount
+            conn.execute("DELETE FROM staged_vectors")
+            conn.execute("DELETE FROM meta WHERE key = 'reindex_model'")
+            for key, value in (("model", model), ("dimension", str(dimension))):
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+            conn.execute("UPDATE collections SET change_id = change_id + 1")
+        return int(updated)
 
     # -- helpers ------------------------------------------------------------------------
     def _one_article(self, where: str, params: tuple[object, ...]) -> Article | None:

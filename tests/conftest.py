@@ -3,15 +3,13 @@ and a temp data dir for every test so nothing touches the working directory's in
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from bot.settings import Settings
+from index.embedding import HashingEmbedder as _HashingEmbedder
 from index.knowledge import KnowledgeBase
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -24,34 +22,11 @@ CORPORA = SHARED / "corpora"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles"
 
 
-class HashingEmbedder:
-    """Deterministic bag-of-words vectors: texts sharing words are similar. No model, no time."""
+class HashingEmbedder(_HashingEmbedder):
+    """The library's deterministic fake (index.embedding), named as the unit tests expect."""
 
     def __init__(self, dimension: int = 64, name: str = "test/hashing") -> None:
-        self._dimension = dimension
-        self._name = name
-        self.calls = 0
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        self.calls += 1
-        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                digest = hashlib.blake2b(word[:6].encode(), digest_size=4).digest()
-                out[row, int.from_bytes(digest, "little") % self._dimension] += 1.0
-            norm = np.linalg.norm(out[row])
-            out[row] = out[row] / norm if norm else out[row]
-            if not norm:
-                out[row, 0] = 1.0
-        return out
+        super().__init__(dimension, name)
 
 
 @pytest.fixture(autouse=True)

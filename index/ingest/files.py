@@ -14,6 +14,10 @@ TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 MAX_FILE_BYTES = 50 * 1024 * 1024
+_LEGACY_RANK = {
+    name: rank
+    for rank, name in enumerate(["cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2"])
+}
 
 
 def iter_article_files(folder: Path) -> Iterator[Path]:
@@ -43,9 +47,12 @@ def decode_text(data: bytes, origin: str) -> str:
             pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
+    candidates = list(from_bytes(data))
+    if not candidates:
         raise InputError(f"{origin}: not readable as text")
+    # Among equally clean decodings, prefer the Western ones news files are most often in:
+    # charset_normalizer alone turns a Latin-1 "Café, Zürich" into the DOS Baltic "Cafķ, Z³rich".
+    best = min(candidates, key=lambda c: (round(c.chaos, 2), _LEGACY_RANK.get(c.encoding, 99)))
     return str(best)
 
 

@@ -71,3 +71,26 @@ def test_every_span_quotes_the_article_exactly(raw, max_chars, overlap):
             covered.update(range(sentence.start, sentence.end))
     # every non-space character of the article is in some chunk
     assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.characters(blacklist_categories=("Cs",)),
+            st.sampled_from(list("\u200b\u200f\u202e\u00ad\r\n\t .!?-")),
+        ),
+        max_size=800,
+    ),
+    st.integers(min_value=100, max_value=400),
+)
+def test_any_unicode_input_chunks_into_exact_quotes(raw, max_chars):
+    """Whatever arrives (controls, bidi marks, soft hyphens, CRLF), every chunk and sentence
+    span quotes the stored text exactly and nothing invisible survives normalization."""
+    text = normalize(raw).text
+    assert not any(ch in text for ch in "\u200b\u200f\u202e\r")
+    for chunk in chunk_text(text, max_chars=max_chars, overlap_sentences=1):
+        assert chunk.text == text[chunk.start : chunk.end] and chunk.text.strip() == chunk.text
+        assert len(chunk.text) <= max_chars
+        for sentence in chunk.sentences:
+            assert chunk.start <= sentence.start < sentence.end <= chunk.end

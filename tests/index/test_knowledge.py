@@ -99,9 +99,13 @@ def test_caches_survive_reopen_and_stale_caches_are_rebuilt(settings, fake_embed
     second = KnowledgeBase(settings, embedder=fake_embedder)
     report = second.verify()
     assert not report.ok and "unreadable" in " ".join(report.problems)
-    assert second.search("default", "troops")  # rebuilt in memory, still answers
     repaired = second.verify(repair=True)
     assert repaired.ok and repaired.repaired
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / manifest["vectors"]).write_bytes(b"garbage")
+    third = KnowledgeBase(settings, embedder=fake_embedder)
+    assert third.search("default", "troops")  # rebuilt, saved (no writer busy), answers
+    assert third.verify().ok
     (folder / "manifest.json").unlink()
     assert KnowledgeBase(settings, embedder=fake_embedder).verify(repair=True).ok
 

@@ -46,3 +46,14 @@ def test_every_clean_char_maps_to_a_source_char(raw):
     assert list(clean.offsets) == sorted(clean.offsets)
     assert clean.text == clean.text.strip()
     assert "  " not in clean.text
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=600))
+def test_clean_line_is_visible_bounded_and_idempotent(raw):
+    from index.normalize import clean_line
+
+    line = clean_line(raw, 300)
+    assert len(line) <= 300
+    assert "\n" not in line and "  " not in line and line == line.strip()
+    assert not any(ch in line for ch in "\u200b\u200c\u200d\u200f\u202e\ufeff")
+    assert clean_line(line, 300) == line
