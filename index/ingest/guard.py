@@ -138,10 +138,11 @@ class UrlGuard:
             raise BlockedAddressError(f"{url}: links with a user name or password are refused")
         if parsed.port is not None and not 0 < parsed.port < 65536:
             raise BlockedAddressError(f"{url}: invalid port {parsed.port}")
-        self.check_host(parsed.host, url)
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        self.check_host(parsed.host, port, url)
         return str(parsed)
 
-    def check_host(self, host: str, url: str) -> None:
+    def check_host(self, host: str, port: int, url: str) -> None:
         """Refuse empty hosts, odd spellings, and literal addresses that are not allowed."""
         name = host.lower()
         if name.endswith("."):
@@ -150,7 +151,9 @@ class UrlGuard:
             raise InputError(f"{url}: the link has no host")
         literal = _ip_literal(name)
         if literal is not None:
-            self.check_address(literal, url)
+            reason = self.refusal(literal, port)
+            if reason:
+                raise BlockedAddressError(f"{url}: blocked address {literal} ({reason})")
             return
         if not _NAME.match(name):
             raise BlockedAddressError(f"{url}: host '{host}' is not a valid host name")
@@ -161,13 +164,9 @@ class UrlGuard:
                 "write it as a.b.c.d"
             )
 
-    def check_address(self, ip: IPAddress, url: str) -> None:
-        """Raise when connecting to this address is not allowed."""
-        if self.allow_private:
-            return
-        reason = blocked_reason(ip)
-        if reason:
-            raise BlockedAddressError(f"{url}: blocked address {ip} ({reason})")
+    def refusal(self, ip: IPAddress, port: int) -> str | None:
+        """Why connecting to this address and port is not allowed; None when it is."""
+        return None if self.allow_private else blocked_reason(ip)
 
     def resolve(self, host: str, port: int) -> list[str]:
         """Addresses to connect to for a host, each one checked; raises when any is blocked.
@@ -176,19 +175,17 @@ class UrlGuard:
         set on the next lookup, and the connection must use one of those checked here.
         """
         name = host.lower().rstrip(".")
-        where = f"{host}:{port}"
+        self.check_host(host, port, f"{host}:{port}")
         literal = _ip_literal(name)
         if literal is not None:
-            self.check_address(literal, where)
             return [str(literal)]
-        self.check_host(host, where)
         addresses = self.resolver(name, port)
         if not addresses:
             raise InputError(f"cannot resolve host '{host}'")
         checked = []
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
-            reason = None if self.allow_private else blocked_reason(ip)
+            reason = self.refusal(ip, port)
             if reason:
                 raise BlockedAddressError(f"blocked address: '{host}' resolves to {ip} ({reason})")
             checked.append(str(ip))
