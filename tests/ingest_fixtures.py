@@ -45,7 +45,7 @@ NEWS_PAGE = """<!DOCTYPE html>
 <li><a href="/b">High school team wins regional final</a></li></ul></aside>
 <section id="comments" class="comments"><h3>Comments</h3>
 <div class="comment"><p>Prayers for everyone up on the ridge, stay safe out there friends.</p></div>
-<div class="comment"><p>Why did the county not clear the brush last summer like they promised?</p></div>
+<div class="comment"><p>Why did the county not clear the brush last summer?</p></div>
 </section>
 <footer><p>Copyright 2024 Valley Courier. All rights reserved.</p>
 <a href="/privacy">Privacy policy</a></footer>

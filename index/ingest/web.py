@@ -18,7 +18,7 @@ import httpcore
 import httpx
 
 from index.errors import InputError
-from index.ingest.guard import BlockedAddressError, GuardedBackend, UrlGuard
+from index.ingest.guard import GuardedBackend, UrlGuard
 
 logger = logging.getLogger(__name__)
 
@@ -136,12 +136,9 @@ def fetch(url: str, guard: UrlGuard, limits: FetchLimits | None = None) -> Fetch
         return _fetch(url, guard, limits)
     except FetchError:
         raise
-    except BlockedAddressError as exc:
+    except InputError as exc:  # a blocked address keeps its type, with the link in front
         message = str(exc)
-        raise FetchError(message if message.startswith(url) else f"{url}: {message}") from exc
-    except InputError as exc:
-        message = str(exc)
-        raise FetchError(message if message.startswith(url) else f"{url}: {message}") from exc
+        raise type(exc)(message if message.startswith(url) else f"{url}: {message}") from exc
     except httpx.TimeoutException as exc:
         raise FetchError(f"{url}: timed out ({_timeout_kind(exc)})") from exc
     except httpx.ConnectError as exc:
@@ -178,7 +175,7 @@ def _fetch(url: str, guard: UrlGuard, limits: FetchLimits) -> FetchedDocument:
                     try:
                         current = guard.check_url(target)
                     except InputError as exc:
-                        raise FetchError(f"{url}: redirect refused: {exc}") from exc
+                        raise type(exc)(f"{url}: redirect refused: {exc}") from exc
                     logger.info("%s redirects to %s", response.url, current)
                     continue
                 return _read_response(url, response, limits, deadline)
