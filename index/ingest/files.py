@@ -94,9 +94,12 @@ def sniff_kind(data: bytes) -> str | None:
     return None
 
 
-def identify(data: bytes, origin: str, media_type: str = "") -> str:
-    """The kind of a document ('pdf', 'html', 'text') from its content, name and media type."""
-    suffix = _suffix(origin) if media_type == "" else ""
+def identify(data: bytes, origin: str, media_type: str = "", by_name: bool = True) -> str:
+    """The kind of a document ('pdf', 'html', 'text') from its content, name and media type.
+
+    `by_name` is False for links: a URL path ending in .php or .aspx says nothing.
+    """
+    suffix = _suffix(origin) if by_name else ""
     sniffed = sniff_kind(data)
     if sniffed == "binary":
         what = next((name for magic, name in _BINARY_MAGIC if data.startswith(magic)), None)

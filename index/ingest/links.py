@@ -49,7 +49,9 @@ class LinkReader:
         url = url.strip()
         document = fetch(url, self.guard, self.fetch_limits)
         media_type = document.content_type
-        kind = identify(document.data, url, media_type if media_type in ALLOWED_TYPES else "")
+        kind = identify(
+            document.data, url, media_type if media_type in ALLOWED_TYPES else "", by_name=False
+        )
         try:
             raw = parse_document(
                 document.data,

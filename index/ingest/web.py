@@ -169,6 +169,8 @@ def _fetch(url: str, guard: UrlGuard, limits: FetchLimits) -> FetchedDocument:
         trust_env=False,
     ) as client:
         for _hop in range(limits.max_redirects + 1):
+            if time.monotonic() > deadline:
+                raise FetchError(f"{url}: timed out (the download took too long)")
             with client.stream("GET", current) as response:
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     target = str(response.url.join(response.headers["location"]))

@@ -88,6 +88,11 @@ def test_pdf_served_without_a_type_is_recognised_by_content(server, reader):
     assert "8,500 acres" in reader.read(url).text
 
 
+def test_untyped_response_at_a_script_path_is_read_by_content(server, reader):
+    url = server.add("/story.php", Route(200, NEWS_PAGE.encode(), {}))
+    assert "340 firefighters" in reader.read(url + "?id=7").text
+
+
 def test_plain_text_and_markdown(server, reader):
     text = "# Port strike ends\n\nDock workers voted to end the strike after nine days of talks."
     url = server.add("/s.md", Route(200, text.encode(), {"Content-Type": "text/markdown"}))
