@@ -7,6 +7,7 @@ bounded and cut short when the test ends.
 from __future__ import annotations
 
 import gzip
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -154,7 +155,9 @@ class Route:
 class CountingServer:
     """A threaded HTTP server on 127.0.0.1 that records every connection it accepts."""
 
-    def __init__(self, routes: dict[str, Route] | None = None) -> None:
+    def __init__(
+        self, routes: dict[str, Route] | None = None, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.routes: dict[str, Route] = dict(routes or {})
         self.connections = 0
         self.requests: list[str] = []
@@ -190,12 +193,15 @@ class CountingServer:
                 super().process_request(request, client_address)  # type: ignore[arg-type]
 
         self._server = Server(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def add(self, path: str, route: Route) -> str:
         self.routes[path.split("?", 1)[0]] = route
@@ -213,8 +219,10 @@ class CountingServer:
 
 
 @contextmanager
-def serving(routes: dict[str, Route] | None = None) -> Iterator[CountingServer]:
-    with CountingServer(routes) as server:
+def serving(
+    routes: dict[str, Route] | None = None, tls: ssl.SSLContext | None = None
+) -> Iterator[CountingServer]:
+    with CountingServer(routes, tls) as server:
         yield server
 
 

@@ -8,6 +8,7 @@ a bounded output size, so a gzip bomb stops at the cap instead of filling memory
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -70,9 +71,9 @@ class GuardedTransport(httpx.BaseTransport):
     No proxies from the environment: a proxy would make the checked address meaningless.
     """
 
-    def __init__(self, guard: UrlGuard) -> None:
+    def __init__(self, guard: UrlGuard, ssl_context: ssl.SSLContext | None = None) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=ssl_context or httpx.create_ssl_context(),
             max_connections=4,
             network_backend=GuardedBackend(guard),
         )
@@ -129,11 +130,19 @@ def _httpx_errors() -> Iterator[None]:
         raise mapped(str(exc) or type(exc).__name__) from exc
 
 
-def fetch(url: str, guard: UrlGuard, limits: FetchLimits | None = None) -> FetchedDocument:
-    """Fetch one link within the limits; any problem is a FetchError naming the link."""
+def fetch(
+    url: str,
+    guard: UrlGuard,
+    limits: FetchLimits | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> FetchedDocument:
+    """Fetch one link within the limits; any problem is a FetchError naming the link.
+
+    `ssl_context` defaults to httpx's (certifi's CAs, hostname checking on).
+    """
     limits = limits or FetchLimits()
     try:
-        return _fetch(url, guard, limits)
+        return _fetch(url, guard, limits, ssl_context)
     except FetchError:
         raise
     except InputError as exc:  # a blocked address keeps its type, with the link in front
@@ -147,7 +156,9 @@ def fetch(url: str, guard: UrlGuard, limits: FetchLimits | None = None) -> Fetch
         raise FetchError(f"{url}: download failed ({_short(exc)})") from exc
 
 
-def _fetch(url: str, guard: UrlGuard, limits: FetchLimits) -> FetchedDocument:
+def _fetch(
+    url: str, guard: UrlGuard, limits: FetchLimits, ssl_context: ssl.SSLContext | None
+) -> FetchedDocument:
     current = guard.check_url(url)
     deadline = time.monotonic() + limits.total_timeout
     timeout = httpx.Timeout(
@@ -162,7 +173,7 @@ def _fetch(url: str, guard: UrlGuard, limits: FetchLimits) -> FetchedDocument:
         "Accept-Encoding": "gzip, deflate",
     }
     with httpx.Client(
-        transport=GuardedTransport(guard),
+        transport=GuardedTransport(guard, ssl_context),
         timeout=timeout,
         headers=headers,
         follow_redirects=False,

@@ -8,7 +8,10 @@ guard treats as public), used to redirect to internal targets.
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import socket
+import ssl
+import subprocess
 
 import pytest
 
@@ -223,6 +226,42 @@ def test_the_connection_goes_to_the_address_that_was_checked(recorder):
     assert b"340 firefighters" in document.data
     assert lookups == ["rebind.example"]
     assert recorder.connects == [("127.0.0.1", public.port)]
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for public.example, made with the openssl command."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl command not available")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=public.example",
+         "-addext", "subjectAltName=DNS:public.example"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return key, cert
+
+
+def test_https_connects_to_the_checked_address_but_verifies_the_host_name(recorder, certificate):
+    key, cert = certificate
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    names = []
+    server_tls.sni_callback = lambda sock, name, ctx: names.append(name)
+    client_tls = ssl.create_default_context(cafile=str(cert))
+    with serving(tls=server_tls) as public:
+        public.add("/story", html_route(NEWS_PAGE))
+        guard = PublicPortGuard(public.port, recorder.resolve)
+        url = f"https://public.example:{public.port}/story"
+        document = fetch(url, guard, LIMITS, ssl_context=client_tls)
+        assert b"340 firefighters" in document.data
+        assert names == ["public.example"]
+        assert recorder.connects == [("127.0.0.1", public.port)]
+        # The certificate does not name 127.0.0.1: reaching it by address fails verification.
+        by_address = PublicPortGuard(public.port, recorder.resolve)
+        with pytest.raises(InputError, match="cannot connect"):
+            fetch(f"https://127.0.0.1:{public.port}/story", by_address, LIMITS, client_tls)
 
 
 def test_private_addresses_allowed_when_configured(recorder):
