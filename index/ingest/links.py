@@ -9,6 +9,7 @@ replace it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -19,6 +20,7 @@ from index.ingest.web import ALLOWED_TYPES, FetchLimits, fetch
 from index.models import RawArticle
 from index.settings import IndexSettings
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _TRACKING = ("utm_", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "_ga", "igshid")
 
 
@@ -86,7 +88,8 @@ def document_limits(settings: IndexSettings) -> DocumentLimits:
 
 
 def is_link(source: str) -> bool:
-    return source.strip().lower().startswith(("http://", "https://"))
+    """Whether a source is a link (any scheme: the guard then refuses what is not http(s))."""
+    return _SCHEME.match(source.strip()) is not None
 
 
 def normalize_url(url: str) -> str:

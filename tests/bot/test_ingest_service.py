@@ -160,6 +160,11 @@ def test_default_settings_refuse_private_links_without_connecting(capsys, server
     assert code == 1 and rows[0]["status"] == "failed"
     assert rows[0]["error"] == f"{url}: blocked address 127.0.0.1 (loopback address)"
     assert server.connections == 0
+    code, rows, _ = run(capsys, "add", "ftp://example.com/a.txt", "file:///etc/passwd", "--json")
+    assert [r["error"] for r in rows] == [
+        "ftp://example.com/a.txt: only http and https links can be added (not 'ftp')",
+        "file:///etc/passwd: only http and https links can be added (not 'file')",
+    ]
 
 
 def test_cli_adds_pdf_and_folder_with_pdf(capsys, tmp_path):
