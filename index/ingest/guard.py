@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import threading
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -229,7 +230,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[typing.Any] | None = None,
     ) -> httpcore.NetworkStream:
-        addresses = self._guard.resolve(host, port)
+        addresses = self._resolve(host, port, timeout)
         last: Exception | None = None
         for address in addresses:
             try:
@@ -240,6 +241,30 @@ class GuardedBackend(httpcore.NetworkBackend):
                 last = exc
         assert last is not None
         raise last
+
+    def _resolve(self, host: str, port: int, timeout: float | None) -> list[str]:
+        """The guard's resolution, abandoned after the connect timeout.
+
+        getaddrinfo has no timeout of its own; a slow or hostile DNS server must not hold the
+        caller longer than a slow web server could. The lookup thread finishes on its own.
+        """
+        outcome: list[list[str] | BaseException] = []
+
+        def work() -> None:
+            try:
+                outcome.append(self._guard.resolve(host, port))
+            except BaseException as exc:  # handed to the caller's thread below
+                outcome.append(exc)
+
+        worker = threading.Thread(target=work, name=f"resolve {host}", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if not outcome:
+            raise httpcore.ConnectTimeout(f"resolving '{host}' took longer than {timeout} s")
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     def connect_unix_socket(
         self,

@@ -12,6 +12,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import threading
 
 import pytest
 
@@ -262,6 +263,22 @@ def test_https_connects_to_the_checked_address_but_verifies_the_host_name(record
         by_address = PublicPortGuard(public.port, recorder.resolve)
         with pytest.raises(InputError, match="cannot connect"):
             fetch(f"https://127.0.0.1:{public.port}/story", by_address, LIMITS, client_tls)
+
+
+def test_a_dns_lookup_that_hangs_times_out(recorder):
+    release = threading.Event()
+
+    def hanging(host, port):
+        release.wait(10)
+        return ["93.184.216.34"]
+
+    limits = FetchLimits(connect_timeout=0.3, read_timeout=0.3, total_timeout=5)
+    try:
+        with pytest.raises(InputError, match=r"^http://slow-dns.example/: timed out"):
+            fetch("http://slow-dns.example/", UrlGuard(resolver=hanging), limits)
+    finally:
+        release.set()
+    assert recorder.connects == []
 
 
 def test_private_addresses_allowed_when_configured(recorder):
