@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from index.errors import InputError
 
@@ -48,8 +50,16 @@ def read_pdf(
     if not data.lstrip()[:1024].startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
         raise InputError("not a PDF (no %PDF header)")
     argv = [*(command or child_command()), str(max_pages)]
+    # The child must import this package even when it is run from a source checkout.
+    root = str(Path(__file__).resolve().parents[2])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+    }
     try:
-        done = subprocess.run(argv, input=data, capture_output=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            argv, input=data, capture_output=True, timeout=timeout, check=False, env=env
+        )
     except subprocess.TimeoutExpired as exc:  # run() has killed the child by now
         raise InputError(f"reading the PDF took longer than {timeout:g} s; gave up") from exc
     except OSError as exc:

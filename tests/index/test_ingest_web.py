@@ -103,6 +103,18 @@ def test_plain_text_and_markdown(server, reader):
     assert reader.read(url).title == "Café prices rise"
 
 
+def test_page_charset_from_meta_when_the_header_has_none(server, reader):
+    page = (
+        '<html><head><meta charset="windows-1252"><title>Caf\xe9 prices</title></head><body>'
+        "<article><h1>Caf\xe9 prices rise again</h1><p>The caf\xe9 owners on Main Street said "
+        "prices rose by 12 percent this year, the sharpest rise in a decade.</p></article>"
+        "</body></html>"
+    ).encode("cp1252")
+    url = server.add("/cafe", Route(200, page, {"Content-Type": "text/html"}))
+    raw = reader.read(url)
+    assert raw.title == "Caf\xe9 prices rise again" and "caf\xe9 owners" in raw.text
+
+
 def test_redirect_chain_is_followed_and_the_final_url_kept(server, reader):
     final = server.add("/news/wildfire", html_route(NEWS_PAGE))
     server.add("/r3", Route(302, b"", {"Location": "/news/wildfire"}))
