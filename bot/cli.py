@@ -75,12 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="machine-readable output")
         return p
 
-    add = command("add", "add articles from files or folders (.txt, .md, .html)")
-    add.add_argument("sources", nargs="+", metavar="SOURCE", help="file or folder")
+    add = command("add", "add articles from links, files or folders (.txt, .md, .html, .pdf)")
+    add.add_argument("sources", nargs="+", metavar="SOURCE", help="http(s) link, file or folder")
     add.add_argument("--title", help="title (overrides the file's)")
     add.add_argument("--source", help="outlet, e.g. 'Reuters' (overrides the file's)")
     add.add_argument("--url", help="link to the original article")
     add.add_argument("--published", type=_date, help="publication date, YYYY-MM-DD")
+    add.add_argument(
+        "--allow-duplicate",
+        action="store_true",
+        help="store a near-identical copy of a stored article (e.g. syndicated) anyway",
+    )
 
     ask = command("ask", "ask a question; '-' reads one question per line from stdin")
     ask.add_argument("question", nargs="+", help="the question, or - for stdin")
@@ -225,7 +230,13 @@ def cmd_add(app: Briefbot, args: argparse.Namespace) -> int:
             else:
                 progress.console.print(render.outcome_line(outcome))
 
-        app.add_sources(args.sources, args.collection, overrides, progress=report)
+        app.add_sources(
+            args.sources,
+            args.collection,
+            overrides,
+            progress=report,
+            allow_duplicate=args.allow_duplicate,
+        )
     failed = sum(o.status == "failed" for o in results)
     if not args.json:
         counts = {

@@ -96,6 +96,8 @@ def outcome_json(outcome: AddOutcome) -> dict[str, Any]:
         "origin": outcome.origin,
         "error": outcome.error,
         "article": article_json(outcome.article) if outcome.article else None,
+        "note": outcome.note,
+        "duplicate_of": outcome.duplicate_of,
     }
 
 
@@ -238,7 +240,8 @@ def outcome_line(outcome: AddOutcome) -> str:
         "unchanged": "[dim]unchanged[/dim]",
         "replaced": "[yellow]replaced[/yellow]",
     }[outcome.status]
-    return f"{note}  #{a.id}  {escape(a.title)}  ({a.chunk_count} chunks)"
+    line = f"{note}  #{a.id}  {escape(a.title)}  ({a.chunk_count} chunks)"
+    return f"{line}  [dim]{escape(outcome.note)}[/dim]" if outcome.note else line
 
 
 # -- for Discord ----------------------------------------------------------------------

@@ -26,7 +26,13 @@ from bot.settings import Settings
 from index.backup import ArchiveHeader, export_collection, read_archive
 from index.embedding import Embedder
 from index.errors import BriefbotError, InputError
-from index.ingest.files import iter_article_files, parse_article_bytes, read_article_file
+from index.ingest.files import (
+    check_upload_size,
+    iter_article_files,
+    parse_article_bytes,
+    read_article_file,
+)
+from index.ingest.links import LinkReader, document_limits, is_link
 from index.ingest.text import parse_text_article, with_overrides
 from index.knowledge import CollectionStats, KnowledgeBase, ProgressCallback
 from index.models import AddOutcome, Article, Passage, RawArticle, VerifyReport
@@ -74,6 +80,14 @@ class Briefbot:
         self._sentences: SentenceCache | None = None
         self._llm: openai.OpenAI | None = None
         self._llm_lock = threading.Lock()
+        self._links: LinkReader | None = None
+
+    @property
+    def links(self) -> LinkReader:
+        """Fetching and reading links, with the guard and limits from the settings."""
+        if self._links is None:
+            self._links = LinkReader.from_settings(self.settings)
+        return self._links
 
     def close(self) -> None:
         if self._llm is not None:
@@ -81,10 +95,11 @@ class Briefbot:
         self.knowledge.close()
 
     # -- adding -------------------------------------------------------------------------
-    def expand_sources(self, sources: list[str]) -> Iterator[Path | BriefbotError]:
+    def expand_sources(self, sources: list[str]) -> Iterator[Path | str | BriefbotError]:
+        """Files as paths (folders expanded), links as strings, problems as errors, in order."""
         for source in sources:
-            if source.lower().startswith(("http://", "https://")):
-                yield InputError(f"{source}: adding from a URL is not supported yet")
+            if is_link(source):
+                yield source.strip()
                 continue
             path = Path(source)
             if path.is_dir():
@@ -93,7 +108,7 @@ class Briefbot:
                     found = True
                     yield file
                 if not found:
-                    yield InputError(f"{source}: no .txt, .md or .html files in this folder")
+                    yield InputError(f"{source}: no .txt, .md, .html or .pdf files in this folder")
             elif path.exists():
                 yield path
             else:
@@ -102,12 +117,18 @@ class Briefbot:
     def read_sources(
         self, sources: list[str], overrides: Overrides | None = None
     ) -> Iterator[RawArticle | BriefbotError]:
+        """Each source read in turn; a failure is yielded as an error and the batch goes on."""
+        limits = document_limits(self.settings)
         for item in self.expand_sources(sources):
             if isinstance(item, BriefbotError):
                 yield item
                 continue
             try:
-                raw = read_article_file(item)
+                raw = (
+                    self.links.read(item)
+                    if isinstance(item, str)
+                    else read_article_file(item, limits)
+                )
             except BriefbotError as exc:
                 yield exc
                 continue
@@ -119,8 +140,17 @@ class Briefbot:
         collection: str = "default",
         overrides: Overrides | None = None,
         progress: ProgressCallback | None = None,
+        *,
+        allow_duplicate: bool = False,
     ) -> list[AddOutcome]:
-        return self.knowledge.add(self.read_sources(sources, overrides), collection, progress)
+        """Files, folders and links; a near-identical copy of a stored article is refused
+        unless `allow_duplicate`."""
+        return self.knowledge.add(
+            self.read_sources(sources, overrides),
+            collection,
+            progress,
+            check_duplicates=not allow_duplicate,
+        )
 
     def add_text(
         self,
@@ -128,15 +158,23 @@ class Briefbot:
         collection: str = "default",
         overrides: Overrides | None = None,
         origin: str = "pasted text",
+        *,
+        allow_duplicate: bool = False,
     ) -> AddOutcome:
         """Pasted text: parsed like a .txt file (a title line and Source: line are honoured)."""
         try:
             raw = parse_text_article(text, origin=origin)
         except BriefbotError as exc:
             return AddOutcome("failed", origin, error=f"{origin}: {exc}")
-        if overrides:
-            raw = with_overrides(raw, **vars(overrides))
-        return self.knowledge.add([raw], collection)[0]
+        return self._add_one(raw, collection, overrides, allow_duplicate)
+
+    def upload_refusal(self, filename: str, size: int) -> str | None:
+        """Why an attachment of this announced size is refused, checked before downloading it."""
+        try:
+            check_upload_size(filename, size, self.settings.max_upload_bytes)
+        except BriefbotError as exc:
+            return str(exc)
+        return None
 
     def add_upload(
         self,
@@ -144,21 +182,45 @@ class Briefbot:
         filename: str,
         collection: str = "default",
         overrides: Overrides | None = None,
+        *,
+        allow_duplicate: bool = False,
     ) -> AddOutcome:
         """A file received as bytes (a Discord attachment): same parsing as `briefbot add`."""
         try:
-            raw = parse_article_bytes(data, filename)
+            check_upload_size(filename, len(data), self.settings.max_upload_bytes)
+            raw = parse_article_bytes(data, filename, document_limits(self.settings))
         except BriefbotError as exc:
             return AddOutcome("failed", filename, error=str(exc))
-        if overrides:
-            raw = with_overrides(raw, **vars(overrides))
-        return self.knowledge.add([raw], collection)[0]
+        return self._add_one(raw, collection, overrides, allow_duplicate)
 
     def add_url(
-        self, url: str, collection: str = "default", overrides: Overrides | None = None
+        self,
+        url: str,
+        collection: str = "default",
+        overrides: Overrides | None = None,
+        *,
+        allow_duplicate: bool = False,
     ) -> AddOutcome:
-        """A web page or document by link (fetching lands with the ingestion issue)."""
-        return AddOutcome("failed", url, error=f"{url}: adding from a URL is not supported yet")
+        """A web page or document by link: fetched through the SSRF guard, within the limits.
+
+        Blocking (network and a PDF child process): async callers run it in a thread.
+        """
+        try:
+            raw = self.links.read(url)
+        except BriefbotError as exc:
+            return AddOutcome("failed", url, error=str(exc))
+        return self._add_one(raw, collection, overrides, allow_duplicate)
+
+    def _add_one(
+        self,
+        raw: RawArticle,
+        collection: str,
+        overrides: Overrides | None,
+        allow_duplicate: bool,
+    ) -> AddOutcome:
+        if overrides:
+            raw = with_overrides(raw, **vars(overrides))
+        return self.knowledge.add([raw], collection, check_duplicates=not allow_duplicate)[0]
 
     # -- asking -------------------------------------------------------------------------
     def ask(

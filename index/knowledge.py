@@ -31,6 +31,7 @@ from index.models import AddOutcome, Article, Passage, RawArticle, VerifyReport
 from index.normalize import clean_line, normalize
 from index.retrieval import FusionWeights, RetrievalResult, hybrid_search
 from index.settings import IndexSettings
+from index.similar import DuplicateFinder
 from index.store import NewArticle, Store, check_collection_name
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class KnowledgeBase:
         self._caches: CacheManager | None = None
         self._write_lock = threading.RLock()
         self._file_lock = FileLock(str(self.data_dir / "write.lock"), timeout=600)
+        self._duplicates = DuplicateFinder(self.store)
         if check_model:
             self._check_model_name()
 
@@ -149,11 +151,14 @@ class KnowledgeBase:
         collection: str = "default",
         progress: ProgressCallback | None = None,
         batch_size: int = 16,
+        *,
+        check_duplicates: bool = False,
     ) -> list[AddOutcome]:
         """Add articles; each gets an outcome, a failure never stops the others.
 
         An item may be an error already (a file that could not be read) so the caller's batch
-        reports it in order with the rest.
+        reports it in order with the rest. With `check_duplicates`, an article near-identical
+        to a stored one at another URL (a syndicated copy) is refused, not stored.
         """
         check_collection_name(collection)
         outcomes: list[AddOutcome] = []
@@ -162,10 +167,10 @@ class KnowledgeBase:
         for item in articles:
             batch.append(item)
             if len(batch) >= batch_size:
-                touched |= self._add_batch(batch, collection, outcomes, progress)
+                touched |= self._add_batch(batch, collection, outcomes, progress, check_duplicates)
                 batch = []
         if batch:
-            touched |= self._add_batch(batch, collection, outcomes, progress)
+            touched |= self._add_batch(batch, collection, outcomes, progress, check_duplicates)
         if touched:
             with self.writing():
                 self.caches.refresh(collection)
@@ -177,6 +182,7 @@ class KnowledgeBase:
         collection: str,
         outcomes: list[AddOutcome],
         progress: ProgressCallback | None,
+        check_duplicates: bool = False,
     ) -> bool:
         prepared: list[tuple[RawArticle, NewArticle]] = []
         results: dict[int, AddOutcome] = {}
@@ -195,7 +201,7 @@ class KnowledgeBase:
             if position not in results:
                 raw, new = next(stored)
                 try:
-                    results[position] = self._store(raw, new)
+                    results[position] = self._store(raw, new, check_duplicates)
                 except (CorruptStoreError, IndexMismatchError):
                     raise  # about the data dir, not this article: stop the whole add
                 except BriefbotError as exc:
@@ -259,19 +265,45 @@ class KnowledgeBase:
             result[i] = (raw, replace(new, vectors=found.chunks, sentence_vectors=found.sentences))
         return result
 
-    def _store(self, raw: RawArticle, new: NewArticle) -> AddOutcome:
+    def _store(
+        self, raw: RawArticle, new: NewArticle, check_duplicates: bool = False
+    ) -> AddOutcome:
         with self.writing():
             existing = self.store.find_by_hash(new.collection, new.content_hash)
             if existing is not None:
-                return AddOutcome("unchanged", raw.origin, existing)
+                return AddOutcome(
+                    "unchanged", raw.origin, existing, note=f"already added as #{existing.id}"
+                )
+            previous = self.store.find_by_url(new.collection, new.url) if new.url else None
+            if previous is None and check_duplicates:
+                refused = self._near_duplicate(raw, new)
+                if refused is not None:
+                    return refused
             if len(new.vectors) != len(new.chunks):  # stored meanwhile, then removed: embed now
                 found = embed_chunked(self.embedder, [new.chunks])[0]
                 new = replace(new, vectors=found.chunks, sentence_vectors=found.sentences)
             self._check_or_record_model(new.vectors.shape[1])
-            previous = self.store.find_by_url(new.collection, new.url) if new.url else None
             article_id = self.store.insert_article(new, previous.id if previous else None)
             article = self.store.get_article(new.collection, article_id)
-            return AddOutcome("replaced" if previous else "added", raw.origin, article)
+            if previous is None:
+                return AddOutcome("added", raw.origin, article)
+            note = f"updated #{article_id}: the article at {new.url} changed; stored the new text"
+            return AddOutcome("replaced", raw.origin, article, note=note)
+
+    def _near_duplicate(self, raw: RawArticle, new: NewArticle) -> AddOutcome | None:
+        """A refusal when a stored article is near-identical to this one (a syndicated copy)."""
+        found = self._duplicates.find(new.collection, new.text, self.settings.duplicate_threshold)
+        if found is None:
+            return None
+        other = self.store.get_article(new.collection, found.article_id)
+        where = f" ({other.source})" if other.source else ""
+        message = (
+            f"near-identical to #{other.id} '{other.title}'{where}: "
+            f"{found.similarity:.0%} of the wording is the same, likely a syndicated copy; "
+            "not stored (add it with allow-duplicate to keep both)"
+        )
+        error = f"{raw.origin}: {message}" if raw.origin else message
+        return AddOutcome("failed", raw.origin, error=error, duplicate_of=other.id)
 
     def _check_or_record_model(self, dimension: int) -> None:
         """Under the writer lock: the first write records the model; later ones must match.

@@ -84,6 +84,8 @@ class AddOutcome:
     origin: str
     article: Article | None = None
     error: str | None = None
+    note: str | None = None  # for people: "already added as #12", "updated #12 (...)"
+    duplicate_of: int | None = None  # a near-identical stored article (syndicated copy)
 
 
 @dataclass(frozen=True)

@@ -31,3 +31,19 @@ class IndexSettings(BaseSettings):
     dense_candidates: int = Field(default=50, ge=1, le=1000)
     lexical_candidates: int = Field(default=50, ge=1, le=1000)
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    # Adding from links and files (issue 6)
+    allow_private_urls: bool = Field(
+        default=False,
+        description="Allow links to private, loopback and link-local addresses (intranets).",
+    )
+    fetch_timeout: float = Field(default=15.0, gt=0, le=300, description="Connect/read seconds.")
+    fetch_total_timeout: float = Field(default=60.0, gt=0, le=3600)
+    fetch_max_bytes: int = Field(default=10_000_000, ge=1000, le=1_000_000_000)
+    fetch_max_redirects: int = Field(default=5, ge=0, le=20)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1000, le=1_000_000_000)
+    pdf_timeout: float = Field(default=20.0, gt=0, le=600)
+    pdf_max_pages: int = Field(default=200, ge=1, le=100_000)
+    duplicate_threshold: float = Field(
+        default=0.8, gt=0.0, le=1.0, description="Shingle Jaccard at which a copy is flagged."
+    )

@@ -249,6 +249,21 @@ class Store:
             raise NotFoundError(f"no article #{article_id}")
         return str(row[0])
 
+    def article_sizes(
+        self, collection: str, min_chars: int, max_chars: int
+    ) -> list[tuple[int, str, int]]:
+        """(id, content hash, text length) of the articles whose clean text length is in range."""
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT id, content_hash, length(text) FROM articles "
+                "WHERE collection = ? AND length(text) BETWEEN ? AND ? ORDER BY id",
+                (collection, min_chars, max_chars),
+            )
+            .fetchall()
+        )
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
     def list_articles(self, collection: str, limit: int = 1000, offset: int = 0) -> list[Article]:
         return self._articles(
             "a.collection = ? ORDER BY a.added_at DESC, a.id DESC LIMIT ? OFFSET ?",

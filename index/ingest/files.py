@@ -1,23 +1,68 @@
-"""Files and folders to RawArticle records: decoding, type checks, and per-format parsing."""
+"""Files and folders to RawArticle records: decoding, type checks, and per-format parsing.
+
+A document's kind is decided by its content as well as its name: a PDF is a PDF because it
+starts with %PDF, whatever it is called; an attachment named "article" that holds HTML is read
+as a web page; a ".txt" that is really a PNG is refused. Web pages fetched by link go through
+the same `parse_document`, so a file and a link give the same article.
+"""
 
 from __future__ import annotations
 
+import codecs
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.errors import InputError
 from index.ingest.html import parse_html_article
-from index.ingest.text import parse_text_article
+from index.ingest.pdf import read_pdf
+from index.ingest.text import clean_title, parse_text_article
 from index.models import RawArticle
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+PDF_SUFFIXES = frozenset({".pdf"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _LEGACY_RANK = {
     name: rank
     for rank, name in enumerate(["cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2"])
 }
+
+# Largest attachment the bot downloads; the Discord layer checks the size it is told first.
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+# Binary formats people drop by mistake, by their first bytes.
+_BINARY_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"PK\x03\x04", "a ZIP archive or Office document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document"),
+    (b"RIFF", "a media file"),
+    (b"\x7fELF", "a program"),
+    (b"MZ", "a program"),
+)
+_HTML_START = re.compile(
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([a-z0-9_.:-]+)", re.IGNORECASE)
+_JUNK_PDF_TITLES = re.compile(
+    r"^(untitled|microsoft (word|powerpoint)\b.*|document\d*|.*\.(docx?|pdf|indd|tex))$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class DocumentLimits:
+    """How far a document is read before it is refused."""
+
+    max_bytes: int = MAX_FILE_BYTES
+    pdf_timeout: float = 20.0
+    pdf_max_pages: int = 200
 
 
 def iter_article_files(folder: Path) -> Iterator[Path]:
@@ -29,21 +74,60 @@ def iter_article_files(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def _check_suffix(origin: str) -> str:
-    suffix = Path(origin).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise InputError(f"{origin}: unsupported file type '{suffix or 'none'}'")
+def check_upload_size(filename: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> None:
+    """Refuse an attachment by its announced size, before a byte of it is downloaded."""
+    if size > limit:
+        raise InputError(f"{filename}: too large ({size:,} bytes; limit {limit:,})")
+
+
+def _suffix(origin: str) -> str:
+    suffix = Path(origin.split("?", 1)[0]).suffix.lower()
+    if suffix and suffix not in SUPPORTED_SUFFIXES:
+        raise InputError(f"{origin}: unsupported file type '{suffix}'")
     return suffix
 
 
-def decode_text(data: bytes, origin: str) -> str:
-    """UTF-8 when it is, else the most likely charset; binary data is refused."""
+def sniff_kind(data: bytes) -> str | None:
+    """'pdf', 'html' or 'binary' when the content says so; None for (probably) plain text."""
+    head = data[:1024]
+    if head.lstrip().startswith(b"%PDF-"):
+        return "pdf"
+    if _HTML_START.match(head.removeprefix(codecs.BOM_UTF8)):
+        return "html"
+    if any(head.startswith(magic) for magic, _ in _BINARY_MAGIC) or b"\x00" in data[:8192]:
+        return "binary"
+    return None
+
+
+def identify(data: bytes, origin: str, media_type: str = "", by_name: bool = True) -> str:
+    """The kind of a document ('pdf', 'html', 'text') from its content, name and media type.
+
+    `by_name` is False for links: a URL path ending in .php or .aspx says nothing.
+    """
+    suffix = _suffix(origin) if by_name else ""
+    sniffed = sniff_kind(data)
+    if sniffed == "binary":
+        what = next((name for magic, name in _BINARY_MAGIC if data.startswith(magic)), None)
+        raise InputError(f"{origin}: binary file, not text" + (f" ({what})" if what else ""))
+    if sniffed is not None:
+        return sniffed
+    if suffix in PDF_SUFFIXES or media_type in ("application/pdf", "application/x-pdf"):
+        raise InputError(f"{origin}: not a PDF (no %PDF header)")
+    if suffix in HTML_SUFFIXES or media_type in ("text/html", "application/xhtml+xml"):
+        return "html"
+    return "text"
+
+
+def decode_text(data: bytes, origin: str, declared: str | None = None) -> str:
+    """The declared charset when it decodes, else UTF-8, else the most likely charset."""
     if b"\x00" in data[:8192]:
         raise InputError(f"{origin}: binary file, not text")
-    for encoding in ("utf-8-sig",):
+    for encoding in (declared, "utf-8-sig"):
+        if not encoding:
+            continue
         try:
             return data.decode(encoding)
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, LookupError):
             pass
     from charset_normalizer import from_bytes
 
@@ -56,30 +140,69 @@ def decode_text(data: bytes, origin: str) -> str:
     return str(best)
 
 
-def read_article_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> RawArticle:
+def read_article_file(path: Path, limits: DocumentLimits | None = None) -> RawArticle:
     """Read one file as an article; the error names the file and the reason."""
+    limits = limits or DocumentLimits()
     origin = str(path)
-    _check_suffix(origin)
+    _suffix(origin)
     try:
         size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(f"{origin}: too large ({size:,} bytes; limit {max_bytes:,})")
+        if size > limits.max_bytes:
+            raise InputError(f"{origin}: too large ({size:,} bytes; limit {limits.max_bytes:,})")
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{origin}: cannot read ({exc.strerror or exc})") from exc
-    return parse_article_bytes(data, origin)
+    return parse_article_bytes(data, origin, limits)
 
 
-def parse_article_bytes(data: bytes, origin: str) -> RawArticle:
+def parse_article_bytes(
+    data: bytes, origin: str, limits: DocumentLimits | None = None
+) -> RawArticle:
     """Parse file content; `origin` is its path or name, used for the type and in messages."""
-    suffix = _check_suffix(origin)
-    text = decode_text(data, origin)
-    looks_html = suffix in HTML_SUFFIXES or text.lstrip()[:15].lower().startswith(
-        ("<!doctype html", "<html")
-    )
+    limits = limits or DocumentLimits()
+    if len(data) > limits.max_bytes:
+        raise InputError(f"{origin}: too large ({len(data):,} bytes; limit {limits.max_bytes:,})")
+    if not data.strip():
+        raise InputError(f"{origin}: no article text found (the file is empty)")
+    return parse_document(data, identify(data, origin), origin, limits)
+
+
+def parse_document(
+    data: bytes,
+    kind: str,
+    origin: str,
+    limits: DocumentLimits | None = None,
+    url: str | None = None,
+    charset: str | None = None,
+) -> RawArticle:
+    """A document of a known kind as an article; errors are prefixed with its origin."""
+    limits = limits or DocumentLimits()
     try:
-        if looks_html:
-            return parse_html_article(text, origin=origin)
-        return parse_text_article(text, origin=origin)
+        if kind == "pdf":
+            return _pdf_article(data, origin, limits)
+        if kind == "html":
+            text = decode_text(data, origin, charset or _meta_charset(data))
+            return parse_html_article(text, origin=origin, url=url)
+        raw = parse_text_article(decode_text(data, origin, charset), origin=origin)
+        return replace(raw, url=raw.url or url)
     except InputError as exc:
-        raise InputError(f"{origin}: {exc}") from exc
+        message = str(exc)
+        raise InputError(message if message.startswith(origin) else f"{origin}: {message}") from exc
+
+
+def _meta_charset(data: bytes) -> str | None:
+    match = _META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii", "ignore") if match else None
+
+
+def _pdf_article(data: bytes, origin: str, limits: DocumentLimits) -> RawArticle:
+    pdf = read_pdf(data, timeout=limits.pdf_timeout, max_pages=limits.pdf_max_pages)
+    if len(pdf.text.split()) < 5:
+        raise InputError("no article text found (the PDF has no text layer; scanned?)")
+    raw = parse_text_article(pdf.text, origin=origin)
+    title = pdf.title if pdf.title and not _JUNK_PDF_TITLES.match(pdf.title) else None
+    return replace(
+        raw,
+        title=clean_title(title) if title else raw.title,
+        published=raw.published or pdf.created,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from index.errors import InputError
 from index.ingest.text import clean_title, derive_title, parse_date
 from index.models import RawArticle
@@ -23,7 +25,7 @@ def parse_html_article(html: str, origin: str = "", url: str | None = None) -> R
         raise InputError("no article text found")
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
     text = (data.get("text") or "").strip()
-    if len(text.split()) < 5:
+    if not looks_like_prose(text):
         raise InputError("no article text found")
     title = data.get("title")
     published = parse_date(str(data["date"])) if data.get("date") else None
@@ -35,3 +37,14 @@ def parse_html_article(html: str, origin: str = "", url: str | None = None) -> R
         published=published,
         origin=origin,
     )
+
+
+def looks_like_prose(text: str, min_words: int = 8, min_line_words: int = 6) -> bool:
+    """Some real sentences, not just menu entries: what is left of a page that has no story.
+
+    Navigation and footers survive extraction as short items ("Home | News | Log in"); a story,
+    even a two-line brief, has at least one line of running text.
+    """
+    if len(re.findall(r"\w+", text)) < min_words:
+        return False
+    return any(len(re.findall(r"\w+", line)) >= min_line_words for line in re.split(r"[\n|]", text))
