@@ -34,7 +34,6 @@ class Settings(IndexSettings):
     )
     ask_cooldown: float = Field(default=5.0, ge=0, le=3600, description="Seconds between asks.")
     add_cooldown: float = Field(default=15.0, ge=0, le=3600, description="Seconds between adds.")
-    max_upload_bytes: int = Field(default=10_000_000, ge=1000, le=100_000_000)
 
     # LLM (OpenAI-compatible endpoint)
     openai_api_key: SecretStr | None = Field(
