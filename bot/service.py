@@ -27,7 +27,8 @@ from index.backup import ArchiveHeader, export_collection, read_archive
 from index.embedding import Embedder
 from index.errors import BriefbotError, InputError
 from index.ingest.files import (
-    check_upload_size,
+    SUPPORTED_LABEL,
+    check_upload,
     iter_article_files,
     parse_article_bytes,
     read_article_file,
@@ -108,7 +109,7 @@ class Briefbot:
                     found = True
                     yield file
                 if not found:
-                    yield InputError(f"{source}: no .txt, .md, .html or .pdf files in this folder")
+                    yield InputError(f"{source}: no {SUPPORTED_LABEL} files in this folder")
             elif path.exists():
                 yield path
             else:
@@ -169,9 +170,10 @@ class Briefbot:
         return self._add_one(raw, collection, overrides, allow_duplicate)
 
     def upload_refusal(self, filename: str, size: int) -> str | None:
-        """Why an attachment of this announced size is refused, checked before downloading it."""
+        """Why an attachment is refused by its name and announced size (unsupported type, too
+        large, empty), checked before downloading it; None when it may be downloaded."""
         try:
-            check_upload_size(filename, size, self.settings.max_upload_bytes)
+            check_upload(filename, size, self.settings.max_upload_bytes)
         except BriefbotError as exc:
             return str(exc)
         return None
@@ -187,7 +189,7 @@ class Briefbot:
     ) -> AddOutcome:
         """A file received as bytes (a Discord attachment): same parsing as `briefbot add`."""
         try:
-            check_upload_size(filename, len(data), self.settings.max_upload_bytes)
+            check_upload(filename, len(data), self.settings.max_upload_bytes)
             raw = parse_article_bytes(data, filename, document_limits(self.settings))
         except BriefbotError as exc:
             return AddOutcome("failed", filename, error=str(exc))

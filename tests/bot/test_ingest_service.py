@@ -16,6 +16,7 @@ from tests.ingest_fixtures import (
     META_PAGE,
     NEWS_PAGE,
     NEWS_PARAGRAPHS,
+    SYNDICATED,
     Route,
     html_route,
     make_pdf,
@@ -23,12 +24,6 @@ from tests.ingest_fixtures import (
     wrap,
 )
 
-SYNDICATED = (
-    NEWS_PAGE.replace("Valley Courier", "Mountain Post")
-    .replace("Wildfire forces 1,200 to evacuate Harlow Ridge", "1,200 flee Harlow Ridge wildfire")
-    .replace("By Sam Ortiz", "By Sam Ortiz, Valley Courier (syndicated)")
-    .replace("officials said.", "county officials said.")
-)
 SAME_EVENT_OTHER_STORY = """<html><head><title>Harlow Ridge fire: what we know</title></head>
 <body><article><h1>Harlow Ridge fire: what we know</h1>
 <p>A wildfire near Harlow Ridge has led to the evacuation of about 1,200 people, according to
