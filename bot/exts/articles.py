@@ -14,7 +14,7 @@ from discord.ext import commands
 from bot import render
 from bot.client import NO_MENTIONS, collection_for
 from bot.exts.errors import report
-from bot.guards import check_add, check_remove, cooldown
+from bot.guards import check_add, check_remove, cooldown, guild_id
 from bot.service import Overrides
 from index.errors import InputError
 from index.ingest.files import SUPPORTED_LABEL
@@ -28,9 +28,7 @@ PAGE_SIZE = 10
 
 
 def _collection(interaction: discord.Interaction) -> str:
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    return collection_for(interaction.guild_id)
+    return collection_for(guild_id(interaction))
 
 
 def _client(interaction: discord.Interaction) -> BriefbotClient:

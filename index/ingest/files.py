@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from index.errors import InputError
+from index.errors import InputError, naming
 from index.ingest.html import parse_html_article
 from index.ingest.pdf import read_pdf
 from index.ingest.text import clean_title, parse_text_article
@@ -194,8 +194,7 @@ def parse_document(
         raw = parse_text_article(decode_text(data, origin, charset), origin=origin)
         return replace(raw, url=raw.url or url)
     except InputError as exc:
-        message = str(exc)
-        raise InputError(message if message.startswith(origin) else f"{origin}: {message}") from exc
+        raise InputError(naming(origin, exc)) from exc
 
 
 def _meta_charset(data: bytes) -> str | None:
