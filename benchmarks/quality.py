@@ -435,6 +435,11 @@ def main(argv: list[str] | None = None) -> int:
         off_rate = _mean(abstains(p, reports[0].default_threshold) for p in off)
 
     rows = {r.name: score(r, questions) for r in reports}
+    if args.half == "all":  # the weights were set on the tuning half: show both halves
+        for half in ("tune", "test"):
+            rows[f"Briefbot ({half} half only)"] = score(
+                reports[0], [q for q in questions if q.half == half]
+            )
     for name, row in rows.items():
         if name == "Briefbot" and timing:
             row["p50_ms"] = 1000 * statistics.median(timing.values())

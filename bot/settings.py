@@ -14,7 +14,7 @@ class Settings(IndexSettings):
 
     # Answering
     top_k: int = Field(default=5, ge=1, le=25, description="Citations shown with an answer.")
-    abstain_threshold: float = Field(default=0.30, ge=0.0, le=2.0)
+    abstain_threshold: float = Field(default=0.40, ge=0.0, le=1.0)
     max_question_chars: int = Field(default=2000, ge=10, le=100_000)
 
     # Discord
