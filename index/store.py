@@ -342,6 +342,32 @@ class Store:
             vectors = np.zeros((0, 0), dtype=np.float32)
         return change, chunks, vectors
 
+    def chunks_since(
+        self, collection: str, after_id: int
+    ) -> tuple[int, list[int], list[StoredChunk], np.ndarray]:
+        """(change id, every chunk id, the chunks with ids above `after_id`, their vectors),
+        read in one transaction: what the caches need to catch up without a full rebuild.
+        Chunk ids only grow (AUTOINCREMENT), so chunks added later always come above it."""
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            change, ids = self.change_id(collection), self.chunk_ids(collection)
+            rows = conn.execute(
+                "SELECT c.id, c.article_id, c.start, c.end, c.text, c.sentences, c.vector, "
+                "a.title FROM chunks c JOIN articles a ON a.id = c.article_id "
+                "WHERE c.collection = ? AND c.id > ? ORDER BY c.id",
+                (collection, after_id),
+            ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        chunks = [_chunk_from_row(r) for r in rows]
+        vectors = (
+            np.vstack([np.frombuffer(r[6], dtype=np.float32) for r in rows])
+            if rows
+            else np.zeros((0, 0), dtype=np.float32)
+        )
+        return change, ids, chunks, vectors
+
     def chunk_ids_at(self, collection: str) -> tuple[int, list[int]]:
         """(change id, chunk ids) read together: a cache is checked against ONE state."""
         conn = self._conn()
