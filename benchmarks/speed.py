@@ -283,9 +283,8 @@ def synthesize(kb: Any, target: int, rng: random.Random, noise: float) -> dict[s
                 )
             )
         inserted = elapsed()
-    with timed() as rebuild:
-        with kb.writing():
-            kb.caches.refresh("default")
+    with timed() as rebuild, kb.writing():
+        kb.caches.refresh("default")
     return {
         "synthetic_articles": made,
         "insert_seconds": round(inserted, 2),

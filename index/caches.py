@@ -31,7 +31,7 @@ import numpy as np
 
 from index.atomic import write_text_atomic
 from index.errors import IndexMismatchError
-from index.lexical import LexicalIndex, LexicalSegments, RecentSegment
+from index.lexical import LexicalIndex, LexicalSegments
 from index.store import SCHEMA_VERSION, Store, StoredChunk
 from index.vectors import VectorIndex, VectorSegments
 
