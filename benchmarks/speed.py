@@ -63,7 +63,7 @@ class Plan:
     seed: int = 7
 
 
-FULL = Plan("bundled:all-MiniLM-L6-v2", (1_000, 10_000, 100_000), 240, None)
+FULL = Plan("bundled:all-MiniLM-L6-v2", (1_000, 10_000, 100_000), 240, 8)
 QUICK = Plan("hashing:64", (300, 1_000), 20, 3, cold_runs=1)
 
 
@@ -171,7 +171,7 @@ def make_service(data_dir: Path, model: str) -> tuple[Any, RecordingEmbedder]:
     inner: Any = (
         HashingEmbedder.from_spec(model)
         if is_test_model(model)
-        else SentenceTransformerEmbedder(model, settings.embed_batch_size)
+        else SentenceTransformerEmbedder(model, settings.embed_batch_size, settings.embed_threads)
     )
     recorder = RecordingEmbedder(inner)
     return Briefbot(settings, KnowledgeBase(settings, embedder=recorder)), recorder

@@ -9,6 +9,11 @@ import numpy as np
 
 from index.atomic import write_atomic
 
+# Searches here are one question at a time: FAISS's OpenMP threads then cost more than they
+# save, and on busy cores they spin-wait on each other (a 10k-vector search measured 20 ms with
+# two threads on a loaded 2-core machine, about 1 ms with one; docs/BENCHMARKS.md).
+faiss.omp_set_num_threads(1)
+
 
 class VectorIndex:
     """An IndexIDMap2 over a flat inner-product index; exact search, ids that survive removals."""
