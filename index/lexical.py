@@ -6,7 +6,8 @@ Saved as a folder of plain files (bm25s's own format) plus the chunk ids, in pos
 bm25s cannot add documents to a built index, and rebuilding 100k chunks takes seconds, so the
 index is kept in two segments (`LexicalSegments`): a main bm25s segment, rebuilt only now and
 then, and a small recent segment of the chunks added since, scored here with the same BM25
-formula (Lucene IDF, k1 1.5, b 0.75) using document frequencies of both segments and the main
+formula (Lucene: IDF log(1 + (N - df + .5) / (df + .5)), tf / (tf + k1 (1 - b + b dl / avgdl)),
+k1 1.5, b 0.75) using document frequencies of both segments and the main
 segment's average length. While the recent segment is small, its scores match what a full
 rebuild would give to within the drift of the main segment's own statistics.
 """
@@ -216,7 +217,7 @@ class LexicalSegments:
             df = self.main.doc_freq(term) + len(postings)
             idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
             for position, tf in postings:
-                out[position] += idf * tf * (K1 + 1) / (tf + norm[position])
+                out[position] += idf * tf / (tf + norm[position])
         return out
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
