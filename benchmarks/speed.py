@@ -473,6 +473,47 @@ def run(plan: Plan, work: Path, squad_path: Path, plot: Path | None) -> Results:
     return results
 
 
+def verdicts(figures: dict[str, Any]) -> list[str]:
+    """Each target of issue 8 with the measured figure: met or missed, and by how much."""
+    lines = []
+
+    def check(name: str, value: float, target: float, unit: str, higher: bool = False) -> None:
+        met = value >= target if higher else value <= target
+        word = "met" if met else "MISSED"
+        lines.append(
+            f"{word:6} {name}: {value:g} {unit} (target {'>=' if higher else '<='} "
+            f"{target:g} {unit})"
+        )
+
+    check("ingest vs raw encode", figures["ingest"]["ratio"], 0.9, "x", higher=True)
+    sizes = figures["sizes"]
+    for size, p50, p99 in (("10000", 30, 100), ("100000", 60, None), ("1000", None, None)):
+        if size not in sizes:
+            continue
+        answer, limit = sizes[size]["answer_ms"], sizes[size]["limit_ms"]
+        if p50 is not None:
+            check(f"query p50 at {int(size):,}", answer["p50"], p50, "ms")
+        if p99 is not None:
+            check(f"query p99 at {int(size):,}", answer["p99"], p99, "ms")
+        lines.append(
+            f"       overhead at {int(size):,}: p50 {answer['p50']} ms vs limit {limit['p50']} ms "
+            f"= {sizes[size]['ratio_p50']}x"
+        )
+    for size, entry in sizes.items():
+        if int(size) >= 10_000:
+            value = entry["add_one"]["beyond_embedding_seconds"]
+            check(f"add one article to {int(size):,}, beyond embedding", value, 1.0, "s")
+    memory = figures["memory"]
+    check(
+        "memory per chunk beyond the model",
+        memory["bytes_per_chunk_beyond_model"] / 1024,
+        2.5,
+        "KB",
+    )
+    check("cold `briefbot ask`", figures["cold_start"]["ask_seconds"], 3.0, "s")
+    return lines
+
+
 def draw(sizes: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -503,6 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="working folder (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="write all figures here")
     parser.add_argument("--plot", type=Path, help="PNG of latency against collection size")
+    parser.add_argument("--summarize", type=Path, help="print the verdicts of a --json file")
     parser.add_argument("--probe-rss", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--question", help=argparse.SUPPRESS)
@@ -510,6 +552,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     if args.probe_rss:
         print(json.dumps(probe_rss(args.probe_rss, args.model, args.question)))
+        return 0
+    if args.summarize:
+        print("\n".join(verdicts(json.loads(args.summarize.read_text())["figures"])))
         return 0
     if not args.squad.exists():
         print(f"speed: {args.squad} not found", file=sys.stderr)
@@ -522,6 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         results.figures["wall_seconds"] = round(elapsed(), 1)
         results.machine["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
     say(f"wall: {results.figures['wall_seconds']} s")
+    say("\n".join(verdicts(results.figures)))
     if args.json:
         args.json.write_text(json.dumps(vars(results), indent=2), encoding="utf-8")
     return 0
