@@ -142,12 +142,11 @@ class CacheManager:
         if cache.files is None or (manifest.get("vectors"), manifest.get("lexical")) != cache.files:
             return None
         after = cache.main_max_id
-        change, ids, chunks, matrix = self.store.chunks_since(cache.collection, after)
-        main_ids = cache.vectors.main.ids()
-        all_ids = np.asarray(ids, dtype=np.int64)
-        if int((all_ids <= after).sum()) != len(main_ids):
+        change, below, chunks, matrix = self.store.chunks_after(cache.collection, after)
+        main_size = cache.vectors.main.size
+        if below != main_size:
             return None  # a main chunk was removed (or the main segment is wrong): rebuild
-        if len(chunks) > max(MERGE_MIN, MERGE_SHARE * len(main_ids)):
+        if len(chunks) > max(MERGE_MIN, MERGE_SHARE * main_size):
             return None  # merge
         return self._with_recent(cache, change, chunks, matrix)
 

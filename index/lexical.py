@@ -194,8 +194,14 @@ class LexicalSegments:
         return self._ids
 
     def position(self, chunk_id: int) -> int | None:
+        """The main segment's map (built once per main segment, shared by every recent one),
+        then the recent segment's own, offset after the main."""
+        found = self.main.position(chunk_id)
+        if found is not None:
+            return found
         if self._positions is None:
-            self._positions = {int(c): p for p, c in enumerate(self._ids)}
+            offset = self.main.size
+            self._positions = {int(c): offset + p for p, c in enumerate(self.recent.ids)}
         return self._positions.get(chunk_id)
 
     def scores(self, query: str) -> np.ndarray:
