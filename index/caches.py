@@ -38,7 +38,7 @@ from index.vectors import VectorIndex, VectorSegments
 logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 CACHE_FORMAT = 2  # 2: main + recent segments, lexical segment.json
-MERGE_MIN = 2000  # recent chunks always allowed before a merge...
+MERGE_MIN = 500  # recent chunks always allowed before a merge...
 MERGE_SHARE = 0.05  # ...or this share of the main segment, whichever is larger
 
 
@@ -97,7 +97,7 @@ class CacheManager:
         the recent segment and the manifest when chunks were only added since the main
         segment was saved, else a full rebuild."""
         with self._lock:
-            loaded = self._loaded.get(collection)
+            loaded = self._loaded.get(collection) or self._saved_main(collection)
             cache = self._extended(loaded) if loaded is not None else None
             if cache is None:
                 cache = self._build(collection)
@@ -134,6 +134,33 @@ class CacheManager:
         return self._check(collection)[0]
 
     # -- internals ------------------------------------------------------------------------
+    def _saved_main(self, collection: str) -> CollectionCache | None:
+        """The saved main segment, for a writer that has not loaded it (a `briefbot add`
+        process): usable when the manifest matches this model and format and the main files
+        hold exactly the store's chunks up to their highest id. Else None (full rebuild)."""
+        manifest = self.read_manifest(collection)
+        if manifest is None or any(
+            manifest.get(key) != value for key, value in self.expected_manifest().items()
+        ):
+            return None
+        try:
+            vectors, lexical = self._read_files(collection, manifest)
+        except Exception as exc:  # damaged: the full rebuild that follows replaces it
+            logger.info("saved caches of %r unreadable (%s); rebuilding", collection, exc)
+            return None
+        main_ids = np.sort(vectors.ids())
+        top = int(main_ids[-1]) if len(main_ids) else 0
+        stored = np.asarray(self.store.chunk_ids(collection), dtype=np.int64)
+        stored = stored[stored <= top]
+        if not (
+            np.array_equal(main_ids, stored) and np.array_equal(np.sort(lexical.ids()), stored)
+        ):
+            return None
+        files = (str(manifest["vectors"]), str(manifest["lexical"]))
+        return CollectionCache(
+            collection, -1, VectorSegments(vectors), LexicalSegments(lexical), files
+        )
+
     def _extended(self, cache: CollectionCache) -> CollectionCache | None:
         """The loaded cache caught up with the store through its recent segment, or None when
         that is not possible (main files not the saved ones, main chunks removed, too many

@@ -215,7 +215,10 @@ class LexicalSegments:
         recent = self.recent
         out = np.zeros(len(recent.ids), dtype=np.float32)
         total = self.main.size + len(recent.ids)
-        norm = K1 * (1 - B + B * recent.lengths / self.main.average_length)
+        average = (
+            self.main.average_length if self.main.size else max(float(recent.lengths.mean()), 1.0)
+        )
+        norm = K1 * (1 - B + B * recent.lengths / average)
         for term in terms:
             postings = recent.postings.get(term)
             if not postings:

@@ -88,3 +88,34 @@ def test_removing_a_main_chunk_rebuilds_and_a_big_recent_segment_merges(
     assert third["vectors"] != second["vectors"]
     assert third["main_chunk_count"] == third["chunk_count"]
     assert kb.verify().ok
+
+
+def test_a_fresh_writer_extends_the_saved_main_segment(kb: KnowledgeBase, settings) -> None:
+    """A `briefbot add` process has loaded nothing: it must not rebuild 100k chunks either."""
+    kb.add([raw(i) for i in range(10)])
+    before = manifest(kb)
+    other = KnowledgeBase(settings, embedder=HashingEmbedder())
+    try:
+        other.add([raw(60, "The ferry timetable changed.")])
+    finally:
+        other.close()
+    after = manifest(kb)
+    assert (after["vectors"], after["lexical"]) == (before["vectors"], before["lexical"])
+    assert after["chunk_count"] > after["main_chunk_count"] == before["chunk_count"]
+    assert kb.search("default", "ferry timetable", k=1)[0].article.title == "Note 60"
+    assert kb.verify().ok
+
+
+def test_a_damaged_main_segment_is_rebuilt_by_the_next_writer(kb: KnowledgeBase, settings) -> None:
+    kb.add([raw(i) for i in range(10)])
+    folder = kb.caches.folder("default")
+    ids_file = folder / manifest(kb)["lexical"] / "chunk_ids.npy"
+    np.save(ids_file, np.load(ids_file)[:-1])
+    other = KnowledgeBase(settings, embedder=HashingEmbedder())
+    try:
+        other.add([raw(61)])
+    finally:
+        other.close()
+    after = manifest(kb)
+    assert after["main_chunk_count"] == after["chunk_count"]
+    assert kb.verify().ok
