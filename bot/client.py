@@ -97,9 +97,9 @@ class BriefbotClient(commands.Bot):
     async def on_ready(self) -> None:
         logger.info("connected as %s to %d servers", self.user, len(self.guilds))
 
-    async def run_blocking(self, func: Callable[..., T], *args: Any) -> T:
-        """Embedding, search, parsing and writes never run on the event loop."""
-        return await asyncio.to_thread(func, *args)
+    async def run_blocking(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Embedding, search, fetching, parsing and writes never run on the event loop."""
+        return await asyncio.to_thread(func, *args, **kwargs)
 
     async def close(self) -> None:
         await super().close()

@@ -82,13 +82,15 @@ def _settings(interaction: discord.Interaction) -> Any:
     return interaction.client.settings  # type: ignore[attr-defined]
 
 
-def _in_guild(interaction: discord.Interaction) -> None:
+def guild_id(interaction: discord.Interaction) -> int:
+    """The server the interaction comes from; NoPrivateMessage in a direct message."""
     if interaction.guild_id is None:
         raise app_commands.NoPrivateMessage()
+    return interaction.guild_id
 
 
 async def check_add(interaction: discord.Interaction) -> bool:
-    _in_guild(interaction)
+    guild_id(interaction)
     role = _settings(interaction).editor_role
     if not may_add(*_member_roles(interaction), role):
         raise NotAllowed(f"Only members with the {role} role can add articles here.")
@@ -96,7 +98,7 @@ async def check_add(interaction: discord.Interaction) -> bool:
 
 
 async def check_remove(interaction: discord.Interaction) -> bool:
-    _in_guild(interaction)
+    guild_id(interaction)
     role = _settings(interaction).editor_role
     manage = bool(interaction.permissions.manage_guild)
     if not may_remove(*_member_roles(interaction), manage, role):

@@ -440,7 +440,8 @@ def sources_embed(answer_data: dict[str, Any]) -> discord.Embed:
 
 
 def outcome_message(outcome: AddOutcome) -> str:
-    """One line for the result of /add: what was stored, or why not."""
+    """The reply to /add: what was stored, or why not; the store's note (for example
+    "already added as #12" or "updated #3: ...") below it in small print."""
     if outcome.status == "failed" or outcome.article is None:
         reason = discord_escape(_one_line(outcome.error or outcome.origin))
         return trim(f"Could not add it: {reason}", MESSAGE_CHARS)
@@ -454,11 +455,13 @@ def outcome_message(outcome: AddOutcome) -> str:
     source = discord_escape(a.source or "unknown source")
     url = _safe_url(a.url)
     link = f" \u00b7 <{url}>" if url else ""
-    return trim(
+    line = (
         f"{verb} **#{a.id}** {title} \u2014 {source}, {date_label(a)} \u00b7 "
-        f"{a.chunk_count} chunk{'' if a.chunk_count == 1 else 's'}{link}",
-        MESSAGE_CHARS,
+        f"{a.chunk_count} chunk{'' if a.chunk_count == 1 else 's'}{link}"
     )
+    if outcome.note:
+        line += "\n-# " + trim(discord_escape(_one_line(outcome.note)), 600)
+    return trim(line, MESSAGE_CHARS)
 
 
 def article_list_embed(articles: list[Article], page: int, pages: int, total: int) -> discord.Embed:

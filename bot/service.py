@@ -23,9 +23,10 @@ from bot.answer.models import Answer
 from bot.settings import Settings
 from index.backup import ArchiveHeader, export_collection, read_archive
 from index.embedding import Embedder
-from index.errors import BriefbotError, InputError
+from index.errors import BriefbotError, InputError, naming
 from index.ingest.files import (
-    check_upload_size,
+    SUPPORTED_LABEL,
+    check_upload,
     iter_article_files,
     parse_article_bytes,
     read_article_file,
@@ -114,7 +115,7 @@ class Briefbot:
                     found = True
                     yield file
                 if not found:
-                    yield InputError(f"{source}: no .txt, .md, .html or .pdf files in this folder")
+                    yield InputError(f"{source}: no {SUPPORTED_LABEL} files in this folder")
             elif path.exists():
                 yield path
             else:
@@ -140,7 +141,7 @@ class Briefbot:
             except BriefbotError as exc:
                 yield exc
                 continue
-            yield with_overrides(raw, **vars(overrides)) if overrides else raw
+            yield _overridden(raw, overrides)
 
     def add_sources(
         self,
@@ -170,16 +171,19 @@ class Briefbot:
         allow_duplicate: bool = False,
     ) -> AddOutcome:
         """Pasted text: parsed like a .txt file (a title line and Source: line are honoured)."""
-        try:
-            raw = parse_text_article(text, origin=origin)
-        except BriefbotError as exc:
-            return AddOutcome("failed", origin, error=f"{origin}: {exc}")
-        return self._add_one(raw, collection, overrides, allow_duplicate)
+        return self._add_one(
+            origin,
+            lambda: parse_text_article(text, origin=origin),
+            collection,
+            overrides,
+            allow_duplicate,
+        )
 
     def upload_refusal(self, filename: str, size: int) -> str | None:
-        """Why an attachment of this announced size is refused, checked before downloading it."""
+        """Why an attachment is refused by its name and announced size (unsupported type, too
+        large, empty), checked before downloading it; None when it may be downloaded."""
         try:
-            check_upload_size(filename, size, self.settings.max_upload_bytes)
+            check_upload(filename, size, self.settings.max_upload_bytes)
         except BriefbotError as exc:
             return str(exc)
         return None
@@ -196,12 +200,11 @@ class Briefbot:
         """A file received as bytes (a Discord attachment): same parsing as `briefbot add`."""
         from index.ingest.links import document_limits
 
-        try:
-            check_upload_size(filename, len(data), self.settings.max_upload_bytes)
-            raw = parse_article_bytes(data, filename, document_limits(self.settings))
-        except BriefbotError as exc:
-            return AddOutcome("failed", filename, error=str(exc))
-        return self._add_one(raw, collection, overrides, allow_duplicate)
+        def read() -> RawArticle:
+            check_upload(filename, len(data), self.settings.max_upload_bytes)
+            return parse_article_bytes(data, filename, document_limits(self.settings))
+
+        return self._add_one(filename, read, collection, overrides, allow_duplicate)
 
     def add_url(
         self,
@@ -215,22 +218,27 @@ class Briefbot:
 
         Blocking (network and a PDF child process): async callers run it in a thread.
         """
-        try:
-            raw = self.links.read(url)
-        except BriefbotError as exc:
-            return AddOutcome("failed", url, error=str(exc))
-        return self._add_one(raw, collection, overrides, allow_duplicate)
+        return self._add_one(
+            url, lambda: self.links.read(url), collection, overrides, allow_duplicate
+        )
 
     def _add_one(
         self,
-        raw: RawArticle,
+        origin: str,
+        read: Callable[[], RawArticle],
         collection: str,
         overrides: Overrides | None,
         allow_duplicate: bool,
     ) -> AddOutcome:
-        if overrides:
-            raw = with_overrides(raw, **vars(overrides))
-        return self.knowledge.add([raw], collection, check_duplicates=not allow_duplicate)[0]
+        """Read one article and store it; a read that fails is a "failed" outcome naming
+        `origin`, and nothing is stored."""
+        try:
+            raw = read()
+        except BriefbotError as exc:
+            return AddOutcome("failed", origin, error=naming(origin, exc))
+        return self.knowledge.add(
+            [_overridden(raw, overrides)], collection, check_duplicates=not allow_duplicate
+        )[0]
 
     # -- asking -------------------------------------------------------------------------
     def ask(
@@ -377,6 +385,11 @@ class Briefbot:
         header, articles = read_archive(path)
         target = collection or header.collection
         return header, self.knowledge.add(articles, target, progress)
+
+
+def _overridden(raw: RawArticle, overrides: Overrides | None) -> RawArticle:
+    """What the user gave explicitly wins over what the article says."""
+    return with_overrides(raw, **vars(overrides)) if overrides else raw
 
 
 def _with_as_of(answer: Answer) -> Answer:

@@ -5,19 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import SettingsConfigDict
 
 from index.settings import IndexSettings
 
 
 class Settings(IndexSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="BRIEFBOT_",
-        env_file=".env",
-        env_ignore_empty=True,
-        extra="ignore",
-        validate_default=True,
-    )
+    """Read like IndexSettings (its model_config is inherited: prefix BRIEFBOT_, .env)."""
 
     # Answering
     top_k: int = Field(default=5, ge=1, le=25, description="Citations shown with an answer.")

@@ -19,3 +19,12 @@ class IndexMismatchError(BriefbotError):
 
 class CorruptStoreError(BriefbotError):
     """The SQLite file is damaged; nothing is written to it."""
+
+
+def naming(origin: str, error: BaseException | str) -> str:
+    """The error's message with `origin` (a file or link) in front, unless it already starts
+    with it: every failure of a batch names what failed exactly once."""
+    message = str(error)
+    if origin and not message.startswith(origin):
+        return f"{origin}: {message}"
+    return message

@@ -26,7 +26,13 @@ from index.embedding import (
     embed_chunked,
     is_test_model,
 )
-from index.errors import BriefbotError, CorruptStoreError, IndexMismatchError, InputError
+from index.errors import (
+    BriefbotError,
+    CorruptStoreError,
+    IndexMismatchError,
+    InputError,
+    naming,
+)
 from index.models import AddOutcome, Article, Passage, RawArticle, VerifyReport
 from index.normalize import clean_line, normalize
 from index.retrieval import FusionWeights, RetrievalResult, hybrid_search
@@ -195,7 +201,9 @@ class KnowledgeBase:
             try:
                 prepared.append((item, self._prepare(item, collection)))
             except BriefbotError as exc:
-                results[position] = AddOutcome("failed", item.origin, error=_with_origin(item, exc))
+                results[position] = AddOutcome(
+                    "failed", item.origin, error=naming(item.origin, exc)
+                )
         prepared = self._embed(prepared)
         touched = False
         stored = iter(prepared)
@@ -208,7 +216,7 @@ class KnowledgeBase:
                     raise  # about the data dir, not this article: stop the whole add
                 except BriefbotError as exc:
                     results[position] = AddOutcome(
-                        "failed", raw.origin, error=_with_origin(raw, exc)
+                        "failed", raw.origin, error=naming(raw.origin, exc)
                     )
                 touched |= results[position].status in ("added", "replaced")
             outcomes.append(results[position])
@@ -393,10 +401,3 @@ class KnowledgeBase:
                 found = self.caches.problems(name)
             problems.extend(f"{name}: {p}" for p in found)
         return VerifyReport(not problems, tuple(problems), tuple(repaired), checked)
-
-
-def _with_origin(raw: RawArticle, exc: BriefbotError) -> str:
-    message = str(exc)
-    if raw.origin and not message.startswith(raw.origin):
-        return f"{raw.origin}: {message}"
-    return message

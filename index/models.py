@@ -71,9 +71,13 @@ class Passage:
     dense_score: float = 0.0
     lexical_score: float = 0.0
 
+    def text_at(self, start: int, end: int) -> str:
+        """The text of an article-relative span inside this passage."""
+        return self.text[start - self.start : end - self.start]
+
     def sentence_texts(self) -> list[tuple[Sentence, str]]:
         """Each sentence with its text, sliced from this passage (spans are article-relative)."""
-        return [(s, self.text[s.start - self.start : s.end - self.start]) for s in self.sentences]
+        return [(s, self.text_at(s.start, s.end)) for s in self.sentences]
 
 
 @dataclass(frozen=True)

@@ -287,34 +287,24 @@ class Store:
         ).fetchone()[0]
         return int(articles), int(chunks)
 
-    def chunks_by_ids(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+    def _chunk_rows(self, columns: str, ids: Sequence[int]) -> list[Any]:
+        """These columns of the chunks with these ids, in one query (none for no ids)."""
         if not ids:
-            return {}
+            return []
         marks = ",".join("?" * len(ids))
-        rows = (
+        return (
             self._conn()
-            .execute(
-                "SELECT id, article_id, start, end, text, sentences FROM chunks "
-                f"WHERE id IN ({marks})",
-                tuple(ids),
-            )
+            .execute(f"SELECT {columns} FROM chunks WHERE id IN ({marks})", tuple(ids))
             .fetchall()
         )
+
+    def chunks_by_ids(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        rows = self._chunk_rows("id, article_id, start, end, text, sentences", ids)
         return {int(r[0]): _chunk_from_row(r) for r in rows}
 
     def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """Each chunk's sentence vectors as an (n_sentences, dim) matrix."""
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        rows = (
-            self._conn()
-            .execute(
-                f"SELECT id, sentence_vectors, length(vector) FROM chunks WHERE id IN ({marks})",
-                tuple(chunk_ids),
-            )
-            .fetchall()
-        )
+        rows = self._chunk_rows("id, sentence_vectors, length(vector)", chunk_ids)
         result = {}
         for chunk_id, blob, vector_bytes in rows:
             dim = int(vector_bytes) // 4

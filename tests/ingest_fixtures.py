@@ -53,6 +53,14 @@ NEWS_PAGE = """<!DOCTYPE html>
 </body></html>
 """.replace("{paragraphs}", "\n".join(f"<p>{p}</p>" for p in NEWS_PARAGRAPHS))
 
+# The same story republished by another outlet: a near-identical copy (syndicated).
+SYNDICATED = (
+    NEWS_PAGE.replace("Valley Courier", "Mountain Post")
+    .replace("Wildfire forces 1,200 to evacuate Harlow Ridge", "1,200 flee Harlow Ridge wildfire")
+    .replace("By Sam Ortiz", "By Sam Ortiz, Valley Courier (syndicated)")
+    .replace("officials said.", "county officials said.")
+)
+
 META_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8">
 <title>Rates page</title>

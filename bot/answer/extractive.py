@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.answer.briefing import conflicting_figures, newest_first
 from bot.answer.models import Answer, Citation
 from bot.answer.qtypes import QType, candidates, classify
 from index.lexical import tokenize
@@ -62,14 +63,28 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+FEATURES = (
+    "dense",  # cosine of sentence and question
+    "lexical",  # share of the question's content words (idf-weighted) in the sentence
+    "typed",  # holds something of the wanted type (a number for "how many"...)
+    "passage",  # the passage's fused score relative to the best passage
+    "passage_dense",  # the passage's own cosine with the question
+    "passage_lexical",  # the passage's BM25, relative to the best candidate
+    "rank",  # 1 / (passage rank + 1)
+    "context",  # best lexical share of the neighbouring sentences (same passage)
+)
+
+
 @dataclass(frozen=True)
 class Weights:
-    """How the signals combine; defaults were set on a tuning split (see docs/BENCHMARKS.md)."""
+    """A logistic model over FEATURES: the probability that a sentence holds the answer.
 
-    dense: float = 0.45
-    lexical: float = 0.35
-    answer_type: float = 0.10
-    passage: float = 0.10
+    The coefficients were fitted on the tuning half of SQuAD 2.0 (benchmarks/fit_weights.py);
+    the abstention threshold applies to that probability. See docs/BENCHMARKS.md.
+    """
+
+    coefficients: tuple[float, ...] = (4.0, 3.0, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0)
+    intercept: float = -4.2
     abstain_below: float = 0.30
 
 
@@ -78,10 +93,12 @@ class ScoredSentence:
     passage_index: int
     sentence: Sentence
     text: str
-    score: float
-    dense: float
-    lexical: float
-    typed: bool
+    score: float  # probability that it answers
+    features: tuple[float, ...]
+
+    @property
+    def typed(self) -> bool:
+        return self.features[2] > 0.5
 
 
 def answer_question(
@@ -120,7 +137,9 @@ def answer_question(
     if reason is not None:
         closest = _closest(passages, scored, max_citations)
         return _abstain(question, qtype, closest, reason, None, best.score if best else 0.0)
-    citations = _citations(question, qtype, passages, scored, max_citations, weights.abstain_below)
+    citations = newest_first(
+        _citations(question, qtype, passages, scored, max_citations, weights.abstain_below)
+    )
     lead = citations[0]
     return Answer(
         question=question,
@@ -130,6 +149,7 @@ def answer_question(
         qtype=qtype.value,
         highlight=lead.highlight_text or None,
         confidence=round(best.score, 4),
+        conflicts=conflicting_figures(citations) if qtype is QType.NUMBER else (),
     )
 
 
@@ -152,23 +172,56 @@ def score_sentences(
                 items.append((index, sentence, text))
     if not items:
         return []
+    matrix = sentence_features(question, question_vector, passages, items, encode, qtype)
+    coefficients = np.asarray(weights.coefficients, dtype=np.float64)
+    logits = matrix @ coefficients + weights.intercept
+    probabilities = 1.0 / (1.0 + np.exp(-logits))
+    scored = [
+        ScoredSentence(index, sentence, text, float(p), tuple(float(x) for x in row))
+        for (index, sentence, text), p, row in zip(items, probabilities, matrix, strict=True)
+    ]
+    scored.sort(key=lambda s: -s.score)
+    return scored
+
+
+def sentence_features(
+    question: str,
+    question_vector: np.ndarray,
+    passages: Sequence[Passage],
+    items: list[tuple[int, Sentence, str]],
+    encode: SentenceEncoder,
+    qtype: QType,
+) -> np.ndarray:
+    """One row of FEATURES per (passage index, sentence, text) item."""
     vectors = encode([text for _, _, text in items])
     dense = vectors @ question_vector
     lexical = _lexical_overlap(question, [text for _, _, text in items])
     top_passage = max(passages[0].score, 1e-9)
     question_lower = question.lower()
-    scored = []
-    for (index, sentence, text), d, lex in zip(items, dense, lexical, strict=True):
+    rows = []
+    for position, ((index, _sentence, text), d, lex) in enumerate(
+        zip(items, dense, lexical, strict=True)
+    ):
         typed = any(c.text.lower() not in question_lower for c in candidates(text, qtype))
-        score = (
-            weights.dense * float(d)
-            + weights.lexical * lex
-            + weights.answer_type * typed
-            + weights.passage * passages[index].score / top_passage
+        neighbours = [
+            lexical[j]
+            for j in (position - 1, position + 1)
+            if 0 <= j < len(items) and items[j][0] == index
+        ]
+        passage = passages[index]
+        rows.append(
+            (
+                float(d),
+                lex,
+                float(typed),
+                passage.score / top_passage,
+                passage.dense_score,
+                passage.lexical_score,
+                1.0 / (index + 1),
+                max(neighbours, default=0.0),
+            )
         )
-        scored.append(ScoredSentence(index, sentence, text, score, float(d), lex, typed))
-    scored.sort(key=lambda s: -s.score)
-    return scored
+    return np.asarray(rows, dtype=np.float64)
 
 
 def _lexical_overlap(question: str, sentences: list[str]) -> list[float]:
@@ -278,7 +331,9 @@ def _citations(
     best_by_passage: dict[int, ScoredSentence] = {}
     for item in scored:
         best_by_passage.setdefault(item.passage_index, item)
-    order = sorted(best_by_passage, key=lambda i: -best_by_passage[i].score)
+    # `scored` is already in evidence order (typed sentences first where a type is required)
+    rank = {id(item): position for position, item in enumerate(scored)}
+    order = sorted(best_by_passage, key=lambda i: rank[id(best_by_passage[i])])
     order += [i for i in range(len(passages)) if i not in best_by_passage]
     citations: list[Citation] = []
     cited_sentences: set[tuple[int, int]] = set()
@@ -295,7 +350,7 @@ def _citations(
                 continue
             cited_sentences.add(key)
         span = None
-        if item is not None and not citations:
+        if item is not None:
             local = highlight(item.text, question, qtype)
             if local is not None:
                 span = Span(sentence.start + local.start, sentence.start + local.end)  # type: ignore[union-attr]

@@ -23,17 +23,13 @@ class Citation:
     def sentence_text(self) -> str:
         if self.sentence is None:
             return ""
-        return self.passage.text[
-            self.sentence.start - self.passage.start : self.sentence.end - self.passage.start
-        ]
+        return self.passage.text_at(self.sentence.start, self.sentence.end)
 
     @property
     def highlight_text(self) -> str:
         if self.highlight is None:
             return ""
-        return self.passage.text[
-            self.highlight.start - self.passage.start : self.highlight.end - self.passage.start
-        ]
+        return self.passage.text_at(self.highlight.start, self.highlight.end)
 
 
 @dataclass(frozen=True)

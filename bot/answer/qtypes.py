@@ -196,11 +196,22 @@ def candidates(sentence: str, qtype: QType) -> list[Candidate]:
         return []
     result = []
     for match in found:
-        text = match.group(0).strip()
-        start = match.start() + match.group(0).find(text)
+        raw = match.group(0)
+        lead = _LEAD_WORDS.match(raw)
+        text = raw[lead.end() if lead else 0 :].strip()
+        start = match.start() + raw.find(text)
         if text:
             result.append(Candidate(Span(start, start + len(text)), text))
     return result
+
+
+# Words a span starts with that are not the answer itself: "about 15,000" marks "15,000",
+# "in 2007" marks "2007" (the sentence around the mark still shows the qualifier).
+_LEAD_WORDS = re.compile(
+    r"^(?:(?:about|around|nearly|almost|more than|less than|fewer than|at least|at most|over|"
+    r"up to|some|roughly|approximately|in|on|since|by|until|the)\s+)+",
+    re.I,
+)
 
 
 def _is_pronoun_one(sentence: str, match: re.Match[str]) -> bool:

@@ -118,7 +118,7 @@ def figure_highlight(passage: Passage, sentence: Sentence | None, claims: list[s
     if sentence is None:
         return None
     figures = _stated_values(claims)
-    text = passage.text[sentence.start - passage.start : sentence.end - passage.start]
+    text = passage.text_at(sentence.start, sentence.end)
     spans = checks.figure_spans(text, figures)
     if not spans:
         return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -15,9 +14,10 @@ from discord.ext import commands
 from bot import render
 from bot.client import NO_MENTIONS, collection_for
 from bot.exts.errors import report
-from bot.guards import check_add, check_remove, cooldown
+from bot.guards import check_add, check_remove, cooldown, guild_id
 from bot.service import Overrides
 from index.errors import InputError
+from index.ingest.files import SUPPORTED_LABEL
 from index.models import AddOutcome
 
 if TYPE_CHECKING:
@@ -25,36 +25,27 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 10
-FILE_TYPES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 
 
 def _collection(interaction: discord.Interaction) -> str:
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    return collection_for(interaction.guild_id)
+    return collection_for(guild_id(interaction))
 
 
 def _client(interaction: discord.Interaction) -> BriefbotClient:
     return interaction.client  # type: ignore[return-value]
 
 
-def check_upload(filename: str, size: int, limit: int) -> None:
-    """Refuse an attachment before downloading it: type and size."""
-    suffix = PurePath(filename).suffix.lower()
-    if suffix not in FILE_TYPES:
-        raise InputError(
-            f"{filename}: unsupported file type (use {', '.join(t for t in FILE_TYPES)})"
-        )
-    if size > limit:
-        raise InputError(f"{filename}: too large ({size / 1e6:.1f} MB; limit {limit / 1e6:.1f} MB)")
-    if size == 0:
-        raise InputError(f"{filename}: the file is empty")
-
-
 async def send_outcome(interaction: discord.Interaction, outcome: AddOutcome) -> None:
+    """One public line: what was stored (with the store's note) or why nothing was.
+
+    Link previews are suppressed: the reply names links (the article's, or one that was
+    refused) that Discord would otherwise unfurl under it.
+    """
     if outcome.status == "failed":
         logger.info("add refused: %s", outcome.error)
-    await interaction.followup.send(render.outcome_message(outcome), allowed_mentions=NO_MENTIONS)
+    await interaction.followup.send(
+        render.outcome_message(outcome), allowed_mentions=NO_MENTIONS, suppress_embeds=True
+    )
 
 
 class AddTextModal(discord.ui.Modal, title="Add an article"):
@@ -73,6 +64,10 @@ class AddTextModal(discord.ui.Modal, title="Add an article"):
         label="Article text", style=discord.TextStyle.paragraph, min_length=1, max_length=4000
     )
 
+    def __init__(self, allow_duplicate: bool = False) -> None:
+        super().__init__()
+        self.allow_duplicate = allow_duplicate
+
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
         client = _client(interaction)
@@ -82,7 +77,11 @@ class AddTextModal(discord.ui.Modal, title="Add an article"):
             url=self.url.value or None,
         )
         outcome = await client.run_blocking(
-            client.service.add_text, self.text.value, _collection(interaction), overrides
+            client.service.add_text,
+            self.text.value,
+            _collection(interaction),
+            overrides,
+            allow_duplicate=self.allow_duplicate,
         )
         await send_outcome(interaction, outcome)
 
@@ -156,9 +155,10 @@ class Articles(commands.Cog):
     @app_commands.describe(
         url="Link to the article",
         text="The article's text (a title line and 'Source:' line are honoured)",
-        file="A .txt, .md, .html or .pdf file",
+        file=f"A {SUPPORTED_LABEL} file",
         title="Title (overrides what the article says)",
         source="Outlet, e.g. Reuters (overrides what the article says)",
+        allow_duplicate="Store it even if a near-identical copy is already here (syndicated)",
     )
     @app_commands.guild_only()
     # Checks run bottom-up: the role check first, so a refused member spends no cooldown.
@@ -172,19 +172,23 @@ class Articles(commands.Cog):
         file: discord.Attachment | None = None,
         title: app_commands.Range[str, 1, 256] | None = None,
         source: app_commands.Range[str, 1, 100] | None = None,
+        allow_duplicate: bool = False,
     ) -> None:
         given = [x for x in (url, text, file) if x is not None]
         if len(given) > 1:
             raise InputError("give one of url, text or file, not several")
         collection = _collection(interaction)
         if not given:
-            await interaction.response.send_modal(AddTextModal())
+            await interaction.response.send_modal(AddTextModal(allow_duplicate))
             return
         if file is not None:
-            check_upload(file.filename, file.size, self.bot.settings.max_upload_bytes)
+            # By the size Discord announces: an oversize or unsupported file is never fetched.
+            refusal = self.bot.service.upload_refusal(file.filename, file.size)
+            if refusal:
+                raise InputError(refusal)
         await interaction.response.defer(thinking=True)
         outcome = await self._ingest(
-            collection, Overrides(title=title, source=source), url, text, file
+            collection, Overrides(title=title, source=source), url, text, file, allow_duplicate
         )
         await send_outcome(interaction, outcome)
 
@@ -195,18 +199,25 @@ class Articles(commands.Cog):
         url: str | None,
         text: str | None,
         file: discord.Attachment | None,
+        allow_duplicate: bool,
     ) -> AddOutcome:
-        """The same service call `briefbot add` makes, in a worker thread."""
+        """The same service calls `briefbot add` makes (fetching, parsing, embedding and
+        writing all blocking), in a worker thread."""
         service = self.bot.service
+        flags = {"allow_duplicate": allow_duplicate}
         if text is not None:
-            return await self.bot.run_blocking(service.add_text, text, collection, overrides)
+            return await self.bot.run_blocking(
+                service.add_text, text, collection, overrides, **flags
+            )
         if file is not None:
             data = await file.read()
             return await self.bot.run_blocking(
-                service.add_upload, data, file.filename, collection, overrides
+                service.add_upload, data, file.filename, collection, overrides, **flags
             )
         assert url is not None
-        return await self.bot.run_blocking(service.add_url, url.strip(), collection, overrides)
+        return await self.bot.run_blocking(
+            service.add_url, url.strip(), collection, overrides, **flags
+        )
 
     @app_commands.command(name="articles", description="List this server's articles, newest first")
     @app_commands.guild_only()

@@ -13,11 +13,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.client import NO_MENTIONS
 from bot.render import MESSAGE_CHARS, discord_escape, trim
 from index.errors import BriefbotError
 
 logger = logging.getLogger(__name__)
-NO_MENTIONS = discord.AllowedMentions.none()
 UNEXPECTED = "Something went wrong on my side; it has been logged. Please try again later."
 DM_REFUSAL = (
     "I only work inside servers, where each server has its own articles. "

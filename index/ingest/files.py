@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from index.errors import InputError
+from index.errors import InputError, naming
 from index.ingest.html import parse_html_article
 from index.ingest.pdf import read_pdf
 from index.ingest.text import clean_title, parse_text_article
@@ -24,14 +24,12 @@ TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 PDF_SUFFIXES = frozenset({".pdf"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+SUPPORTED_LABEL = ".txt, .md, .html or .pdf"  # how the supported types are named to people
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _LEGACY_RANK = {
     name: rank
     for rank, name in enumerate(["cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2"])
 }
-
-# Largest attachment the bot downloads; the Discord layer checks the size it is told first.
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 # Binary formats people drop by mistake, by their first bytes.
 _BINARY_MAGIC = (
@@ -50,6 +48,7 @@ _HTML_START = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([a-z0-9_.:-]+)", re.IGNORECASE)
+_EMPTY = "no article text found (the file is empty)"
 _JUNK_PDF_TITLES = re.compile(
     r"^(untitled|microsoft (word|powerpoint)\b.*|document\d*|.*\.(docx?|pdf|indd|tex))$",
     re.IGNORECASE,
@@ -74,16 +73,28 @@ def iter_article_files(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def check_upload_size(filename: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> None:
-    """Refuse an attachment by its announced size, before a byte of it is downloaded."""
+def check_upload(filename: str, size: int, limit: int) -> None:
+    """Refuse an attachment by its name and announced size, before a byte of it is downloaded.
+
+    The same type and size rules the file is held to once it is read, so the Discord layer
+    has no list of its own to drift from this one. A name without a suffix passes: the
+    content decides its kind.
+    """
+    _suffix(filename)
+    _check_size(filename, size, limit)
+    if size <= 0:
+        raise InputError(f"{filename}: {_EMPTY}")
+
+
+def _check_size(origin: str, size: int, limit: int) -> None:
     if size > limit:
-        raise InputError(f"{filename}: too large ({size:,} bytes; limit {limit:,})")
+        raise InputError(f"{origin}: too large ({size:,} bytes; limit {limit:,})")
 
 
 def _suffix(origin: str) -> str:
     suffix = Path(origin.split("?", 1)[0]).suffix.lower()
     if suffix and suffix not in SUPPORTED_SUFFIXES:
-        raise InputError(f"{origin}: unsupported file type '{suffix}'")
+        raise InputError(f"{origin}: unsupported file type '{suffix}' (use {SUPPORTED_LABEL})")
     return suffix
 
 
@@ -146,9 +157,7 @@ def read_article_file(path: Path, limits: DocumentLimits | None = None) -> RawAr
     origin = str(path)
     _suffix(origin)
     try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise InputError(f"{origin}: too large ({size:,} bytes; limit {limits.max_bytes:,})")
+        _check_size(origin, path.stat().st_size, limits.max_bytes)
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{origin}: cannot read ({exc.strerror or exc})") from exc
@@ -160,10 +169,9 @@ def parse_article_bytes(
 ) -> RawArticle:
     """Parse file content; `origin` is its path or name, used for the type and in messages."""
     limits = limits or DocumentLimits()
-    if len(data) > limits.max_bytes:
-        raise InputError(f"{origin}: too large ({len(data):,} bytes; limit {limits.max_bytes:,})")
+    _check_size(origin, len(data), limits.max_bytes)
     if not data.strip():
-        raise InputError(f"{origin}: no article text found (the file is empty)")
+        raise InputError(f"{origin}: {_EMPTY}")
     return parse_document(data, identify(data, origin), origin, limits)
 
 
@@ -186,8 +194,7 @@ def parse_document(
         raw = parse_text_article(decode_text(data, origin, charset), origin=origin)
         return replace(raw, url=raw.url or url)
     except InputError as exc:
-        message = str(exc)
-        raise InputError(message if message.startswith(origin) else f"{origin}: {message}") from exc
+        raise InputError(naming(origin, exc)) from exc
 
 
 def _meta_charset(data: bytes) -> str | None:

@@ -37,6 +37,30 @@ def parse_date(value: str) -> date | None:
         return None
 
 
+_DATELINE = re.compile(
+    r"^\s*[A-Z][A-Za-z .'\-]{1,40},\s+((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+    r"[a-z]*\.?\s+\d{1,2}(?:,\s*\d{4})?)\s*(?:\(|--|\u2014|\u2013|-)"
+)
+
+
+def dateline_date(body: str, today: date | None = None) -> date | None:
+    """The date of a wire dateline ("SEOUL, Nov. 4 (Yonhap) --"); without a year, the latest
+    such date that is not in the future."""
+    match = _DATELINE.match(body[:200])
+    if not match:
+        return None
+    today = today or date.today()
+    text = match.group(1).replace(".", "")
+    has_year = bool(re.search(r"\d{4}", text))
+    try:
+        parsed: date = dateparser.parse(text if has_year else f"{text} {today.year}").date()
+    except (ValueError, OverflowError):
+        return None
+    if not has_year and parsed > today:
+        parsed = parsed.replace(year=parsed.year - 1)
+    return parsed
+
+
 def looks_like_title(line: str) -> bool:
     """A headline: short, one line, not ending like a sentence of body text."""
     stripped = line.strip()
@@ -92,12 +116,13 @@ def parse_text_article(text: str, origin: str = "") -> RawArticle:
     body = "\n".join(body_lines).strip("\n")
     if not body.strip():
         raise InputError("no article text found")
+    published = parse_date(fields["published"]) if "published" in fields else None
     return RawArticle(
         text=body,
         title=clean_title(title) if title else derive_title(body),
         source=fields.get("source"),
         url=fields.get("url"),
-        published=parse_date(fields["published"]) if "published" in fields else None,
+        published=published or dateline_date(body),
         origin=origin,
     )
 

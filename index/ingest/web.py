@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import httpcore
 import httpx
 
-from index.errors import InputError
+from index.errors import InputError, naming
 from index.ingest.guard import GuardedBackend, UrlGuard
 
 logger = logging.getLogger(__name__)
@@ -146,8 +146,7 @@ def fetch(
     except FetchError:
         raise
     except InputError as exc:  # a blocked address keeps its type, with the link in front
-        message = str(exc)
-        raise type(exc)(message if message.startswith(url) else f"{url}: {message}") from exc
+        raise type(exc)(naming(url, exc)) from exc
     except httpx.TimeoutException as exc:
         raise FetchError(f"{url}: timed out ({_timeout_kind(exc)})") from exc
     except httpx.ConnectError as exc:

@@ -66,6 +66,14 @@ def MockMessage(id: int | None = None, **attrs: Any) -> mock.Mock:  # noqa: N802
     return message
 
 
+def MockAttachment(name: str, data: bytes, size: int | None = None) -> mock.Mock:  # noqa: N802
+    """An uploaded file: `size` is what Discord announces, `read()` returns `data`."""
+    file = mock.Mock(spec=discord.Attachment)
+    file.configure_mock(filename=name, size=len(data) if size is None else size)
+    file.read = mock.AsyncMock(return_value=data)
+    return file
+
+
 def MockInteraction(  # noqa: N802
     client: Any,
     guild_id: int | None = GUILD_A,
@@ -193,11 +201,47 @@ def message_payload(sent: dict[str, Any]) -> dict[str, Any]:
 
 
 def string_options(**options: Any) -> list[dict[str, Any]]:
-    kinds = {str: discord.AppCommandOptionType.string, int: discord.AppCommandOptionType.integer}
+    """Options as Discord sends them; an attachment option (a dict from `attachment_payload`)
+    is sent as its id, its details going in the interaction's resolved data."""
+    kinds = {
+        str: discord.AppCommandOptionType.string,
+        int: discord.AppCommandOptionType.integer,
+        bool: discord.AppCommandOptionType.boolean,
+        dict: discord.AppCommandOptionType.attachment,
+    }
     return [
-        {"type": kinds[type(value)].value, "name": name, "value": value}
+        {
+            "type": kinds[type(value)].value,
+            "name": name,
+            "value": value["id"] if isinstance(value, dict) else value,
+        }
         for name, value in options.items()
     ]
+
+
+def attachment_payload(filename: str, size: int) -> dict[str, Any]:
+    """An uploaded file as Discord describes it in a command's resolved data (not its bytes:
+    those are fetched from the CDN URL, see `FakeCdn`)."""
+    attachment_id = str(next(_ids))
+    url = f"https://cdn.discordapp.com/attachments/{CHANNEL}/{attachment_id}/{filename}"
+    return {"id": attachment_id, "filename": filename, "size": size, "url": url, "proxy_url": url}
+
+
+class FakeCdn:
+    """Discord's CDN for attachments, answered locally; records which files were downloaded."""
+
+    def __init__(self, client: BriefbotClient, files: dict[str, bytes] | None = None) -> None:
+        self.files = dict(files or {})
+        self.downloads: list[str] = []
+        client.http.get_from_cdn = self.get_from_cdn  # type: ignore[method-assign]
+
+    def serve(self, payload: dict[str, Any], data: bytes) -> dict[str, Any]:
+        self.files[payload["url"]] = data
+        return payload
+
+    async def get_from_cdn(self, url: str) -> bytes:
+        self.downloads.append(url)
+        return self.files[url]
 
 
 def command_interaction(
@@ -249,6 +293,9 @@ def command_interaction(
             "name": name,
             "type": 1,
             "options": string_options(**options),
+            "resolved": {
+                "attachments": {v["id"]: v for v in options.values() if isinstance(v, dict)}
+            },
         },
         "app_permissions": "0",
         "locale": "en-US",

@@ -16,6 +16,7 @@ from tests.ingest_fixtures import (
     META_PAGE,
     NEWS_PAGE,
     NEWS_PARAGRAPHS,
+    SYNDICATED,
     Route,
     html_route,
     make_pdf,
@@ -23,12 +24,6 @@ from tests.ingest_fixtures import (
     wrap,
 )
 
-SYNDICATED = (
-    NEWS_PAGE.replace("Valley Courier", "Mountain Post")
-    .replace("Wildfire forces 1,200 to evacuate Harlow Ridge", "1,200 flee Harlow Ridge wildfire")
-    .replace("By Sam Ortiz", "By Sam Ortiz, Valley Courier (syndicated)")
-    .replace("officials said.", "county officials said.")
-)
 SAME_EVENT_OTHER_STORY = """<html><head><title>Harlow Ridge fire: what we know</title></head>
 <body><article><h1>Harlow Ridge fire: what we know</h1>
 <p>A wildfire near Harlow Ridge has led to the evacuation of about 1,200 people, according to
@@ -203,3 +198,14 @@ def test_add_url_failure_is_one_line_and_stores_nothing(app, server):
     assert outcome.status == "failed" and outcome.origin == server.base + "/nope"
     assert outcome.error == f"{server.base}/nope: HTTP 404 Not Found"
     assert app.stats().articles == 0
+
+
+def test_upload_refusal_is_the_one_check_for_type_size_and_emptiness(app):
+    assert app.upload_refusal("photo.png", 2000) == (
+        "photo.png: unsupported file type '.png' (use .txt, .md, .html or .pdf)"
+    )
+    assert app.upload_refusal("empty.txt", 0) == (
+        "empty.txt: no article text found (the file is empty)"
+    )
+    assert app.upload_refusal("article", 2000) is None  # no suffix: the content decides
+    assert app.upload_refusal("Report.PDF", 2000) is None

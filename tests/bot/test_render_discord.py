@@ -128,10 +128,16 @@ def test_sources_embed_respects_every_limit(answer):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
-@given(TEXT, TEXT, st.none() | TEXT, st.sampled_from(["added", "replaced", "unchanged", "failed"]))
-def test_outcome_message_fits_one_message(title, source, error, status):
+@given(
+    TEXT,
+    TEXT,
+    st.none() | TEXT,
+    st.sampled_from(["added", "replaced", "unchanged", "failed"]),
+    st.none() | TEXT,
+)
+def test_outcome_message_fits_one_message(title, source, error, status, note):
     a = None if status == "failed" else article(title, source, "https://x.org/a")
-    message = render.outcome_message(AddOutcome(status, "pasted text", a, error))
+    message = render.outcome_message(AddOutcome(status, "pasted text", a, error, note))
     assert 0 < len(message) <= render.MESSAGE_CHARS
     assert not LIVE_MENTION.search(message)
 

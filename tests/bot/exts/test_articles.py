@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from unittest import mock
-
 import discord
 import pytest
 
@@ -12,6 +10,7 @@ from bot.guards import NotAllowed, check_add, check_remove, cooldown
 from index.errors import InputError
 from tests.bot.helpers import (
     GUILD_A,
+    MockAttachment,
     MockInteraction,
     MockMember,
     close_client,
@@ -36,13 +35,6 @@ def cog(client):
     return client.get_cog("Articles")
 
 
-def attachment(name: str, data: bytes) -> mock.Mock:
-    file = mock.Mock(spec=discord.Attachment)
-    file.configure_mock(filename=name, size=len(data))
-    file.read = mock.AsyncMock(return_value=data)
-    return file
-
-
 def add(client, interaction=None, **options):
     interaction = interaction or MockInteraction(client)
     run(ext(client).Articles.add.callback(cog(client), interaction, **options))
@@ -51,21 +43,21 @@ def add(client, interaction=None, **options):
 
 def test_add_markdown_file_end_to_end(client):
     data = (EXAMPLES / "05-port-strike.md").read_bytes()
-    interaction = add(client, file=attachment("strike.md", data))
+    interaction = add(client, file=MockAttachment("strike.md", data))
     interaction.response.defer.assert_awaited_once_with(thinking=True)
     content = interaction.followup.send.call_args.args[0]
     assert content.startswith("Added **#1** Dock workers")
     assert [a.title[:12] for a in client.service.list_articles(collection_for(GUILD_A))] == [
         "Dock workers"
     ]
-    again = add(client, file=attachment("strike.md", data))
+    again = add(client, file=MockAttachment("strike.md", data))
     assert again.followup.send.call_args.args[0].startswith("Already present")
 
 
 def test_unsupported_or_oversized_files_are_refused_before_download(client):
     with pytest.raises(InputError, match="unsupported file type"):
-        add(client, file=attachment("photo.png", b"\x89PNG"))
-    big = attachment("big.txt", b"x")
+        add(client, file=MockAttachment("photo.png", b"\x89PNG"))
+    big = MockAttachment("big.txt", b"x")
     big.size = client.settings.max_upload_bytes + 1
     with pytest.raises(InputError, match="too large"):
         add(client, file=big)
@@ -73,14 +65,8 @@ def test_unsupported_or_oversized_files_are_refused_before_download(client):
 
 
 def test_a_binary_txt_gets_a_clear_reason(client):
-    interaction = add(client, file=attachment("bad.txt", b"\x00\x00binary"))
+    interaction = add(client, file=MockAttachment("bad.txt", b"\x00\x00binary"))
     assert interaction.followup.send.call_args.args[0].startswith("Could not add it: bad.txt")
-
-
-def test_url_goes_through_the_service_and_reports_its_outcome(client):
-    interaction = add(client, url="https://example.org/story")
-    content = interaction.followup.send.call_args.args[0]
-    assert content.startswith("Could not add it: https://example.org/story")
 
 
 def test_several_sources_at_once_are_refused(client):

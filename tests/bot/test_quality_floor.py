@@ -1,0 +1,33 @@
+"""A short sample of the quality benchmark, with the real model: a loose floor that catches a
+broken answer engine (not a tuning target; the full figures live in docs/BENCHMARKS.md)."""
+
+import pytest
+
+from benchmarks.quality import Report, abstains, briefbot_predict, build_briefbot, score
+from benchmarks.squad import DEFAULT_PATH, load
+from tests.conftest import needs_shared
+
+pytestmark = pytest.mark.slow
+
+
+def test_one_article_sample_stays_above_a_floor(tmp_path, real_embedder):
+    needs_shared(DEFAULT_PATH)
+    articles, questions = load(DEFAULT_PATH)
+    article = articles[0]
+    sample = [q for q in questions if q.article == article.title][:120]
+    app = build_briefbot([article], tmp_path / "squad", real_embedder)
+    report = Report("Briefbot", default_threshold=app.settings.abstain_threshold)
+    predict = briefbot_predict(app)
+    for q in sample:
+        report.predictions[q.id] = predict(q.question)
+    row = score(report, sample)
+    assert row["n"] >= 40
+    assert row["hit@1"] >= 0.70, row
+    assert row["hit@5"] >= 0.85, row
+    assert row["accuracy"] >= 0.55, row
+    assert row["false_abstain"] <= 0.25, row
+    off = [
+        predict(q)
+        for q in ("What is the boiling point of ethanol?", "How many moons does Neptune have?")
+    ]
+    assert all(abstains(p, report.default_threshold) for p in off)
