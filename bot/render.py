@@ -7,9 +7,8 @@ never rename or drop one.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import discord
 from rich.console import Group
 from rich.markup import escape
 from rich.text import Text
@@ -17,6 +16,9 @@ from rich.text import Text
 from bot.answer.models import Answer, Citation
 from index.knowledge import CollectionStats
 from index.models import AddOutcome, Article, VerifyReport
+
+if TYPE_CHECKING:  # imported where used: the CLI starts without discord.py (~0.5 s)
+    import discord
 
 QUOTE_CHARS = 420
 
@@ -264,6 +266,8 @@ _SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s)")
 
 def discord_escape(text: str) -> str:
     """Quoted article text shown as is: no markdown, no mentions, no pings."""
+    import discord
+
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
@@ -369,6 +373,8 @@ def _answer_description(answer: Answer, read_as: str | None = None) -> str:
 def answer_footer(answer: Answer) -> str:
     footer = f"{answer.mode} \u00b7 {answer.timings_ms.get('total', 0):.0f} ms"
     if answer.fallback_reason:
+        import discord
+
         reason = discord.utils.escape_mentions(_one_line(answer.fallback_reason))
         footer += f" \u00b7 fell back: {reason}"
     return trim(footer, 200)
@@ -380,6 +386,8 @@ def answer_embed(answer: Answer, read_as: str | None = None) -> discord.Embed:
     `read_as` is the self-contained question a follow-up was rewritten to, shown so the
     asker can see what was searched.
     """
+    import discord
+
     embed = discord.Embed(
         description=_answer_description(answer, read_as),
         colour=ABSTAIN_COLOUR if answer.abstained else ANSWER_COLOUR,
@@ -408,6 +416,8 @@ def answer_embed(answer: Answer, read_as: str | None = None) -> discord.Embed:
 
 def sources_embed(answer_data: dict[str, Any]) -> discord.Embed:
     """The full passages behind an answer (the "Sources" button), from its stored JSON."""
+    import discord
+
     embed = discord.Embed(title="Sources", colour=ANSWER_COLOUR)
     citations = list(answer_data.get("citations") or [])[:DISCORD_CITATIONS]
     if not citations:
@@ -456,6 +466,8 @@ def outcome_message(outcome: AddOutcome) -> str:
 
 def article_list_embed(articles: list[Article], page: int, pages: int, total: int) -> discord.Embed:
     """One page of /articles, newest first."""
+    import discord
+
     embed = discord.Embed(title=f"Articles ({total})", colour=ANSWER_COLOUR)
     if not articles:
         embed.description = "No articles yet. Add one with /add."
@@ -474,6 +486,8 @@ def article_list_embed(articles: list[Article], page: int, pages: int, total: in
 
 def article_embed(article: Article, text: str, preview_chars: int = 1200) -> discord.Embed:
     """/article: metadata, a link when there is one, and the first lines of the text."""
+    import discord
+
     embed = discord.Embed(
         title=trim(f"#{article.id} {discord_escape(_one_line(article.title))}", EMBED_TITLE),
         url=_safe_url(article.url),
@@ -491,6 +505,8 @@ def article_embed(article: Article, text: str, preview_chars: int = 1200) -> dis
 
 def feedback_embed(items: list[dict[str, Any]]) -> discord.Embed:
     """/unanswered: recent questions the bot could not answer or that got a thumbs down."""
+    import discord
+
     embed = discord.Embed(title="Questions to follow up", colour=ABSTAIN_COLOUR)
     if not items:
         embed.description = "Nothing unanswered or disliked recently."

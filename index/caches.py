@@ -4,6 +4,13 @@ SQLite is the truth. The manifest names the cache files and the store's change i
 time; it is replaced atomically after the files it names are on disk, so a crash at any point
 leaves either the old consistent set or the new one. A cache that disagrees with the store, or
 cannot be read, is rebuilt from SQLite, with a log line saying why.
+
+Each cache has a main segment (FAISS + bm25s files, named by the manifest) and a recent segment
+of the chunks added since it was built. The recent segment is never saved: it is read from
+SQLite (chunks with ids above the main segment's, which only grow) whenever the caches are
+loaded, so an add rewrites only the manifest, not 100k vectors. When the recent segment grows
+past `merge_at` chunks, or a chunk of the main segment is removed, the next refresh rebuilds
+the main segment from SQLite (a merge).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import shutil
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -24,13 +31,15 @@ import numpy as np
 
 from index.atomic import write_text_atomic
 from index.errors import IndexMismatchError
-from index.lexical import LexicalIndex
-from index.store import SCHEMA_VERSION, Store
-from index.vectors import VectorIndex
+from index.lexical import LexicalIndex, LexicalSegments
+from index.store import SCHEMA_VERSION, Store, StoredChunk
+from index.vectors import VectorIndex, VectorSegments
 
 logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: main + recent segments, lexical segment.json
+MERGE_MIN = 500  # recent chunks always allowed before a merge...
+MERGE_SHARE = 0.05  # ...or this share of the main segment, whichever is larger
 
 
 @dataclass(frozen=True)
@@ -39,8 +48,14 @@ class CollectionCache:
 
     collection: str
     change_id: int
-    vectors: VectorIndex
-    lexical: LexicalIndex
+    vectors: VectorSegments
+    lexical: LexicalSegments
+    files: tuple[str, str] | None = None  # (vectors, lexical) main files on disk, if saved
+
+    @property
+    def main_max_id(self) -> int:
+        ids = self.vectors.main.ids()
+        return int(ids.max()) if len(ids) else 0
 
 
 class CacheManager:
@@ -78,10 +93,17 @@ class CacheManager:
             return cache
 
     def refresh(self, collection: str) -> CollectionCache:
-        """Rebuild from the store and save (the caller holds the writer lock)."""
+        """Bring the caches up to the store and save (the caller holds the writer lock): only
+        the recent segment and the manifest when chunks were only added since the main
+        segment was saved, else a full rebuild."""
         with self._lock:
-            cache = self._build(collection)
-            self._save(cache)
+            loaded = self._loaded.get(collection) or self._saved_main(collection)
+            cache = self._extended(loaded) if loaded is not None else None
+            if cache is None:
+                cache = self._build(collection)
+                cache = self._save(cache)
+            else:
+                self._write_manifest(cache, cache.files or ("", ""))
             self._loaded[collection] = cache
             return cache
 
@@ -112,9 +134,68 @@ class CacheManager:
         return self._check(collection)[0]
 
     # -- internals ------------------------------------------------------------------------
-    def _check(
-        self, collection: str
-    ) -> tuple[list[str], tuple[VectorIndex, LexicalIndex] | None, int]:
+    def _saved_main(self, collection: str) -> CollectionCache | None:
+        """The saved main segment, for a writer that has not loaded it (a `briefbot add`
+        process): usable when the manifest matches this model and format and the main files
+        hold exactly the store's chunks up to their highest id. Else None (full rebuild)."""
+        manifest = self.read_manifest(collection)
+        if manifest is None or any(
+            manifest.get(key) != value for key, value in self.expected_manifest().items()
+        ):
+            return None
+        try:
+            vectors, lexical = self._read_files(collection, manifest)
+        except Exception as exc:  # damaged: the full rebuild that follows replaces it
+            logger.info("saved caches of %r unreadable (%s); rebuilding", collection, exc)
+            return None
+        main_ids = np.sort(vectors.ids())
+        top = int(main_ids[-1]) if len(main_ids) else 0
+        stored = np.asarray(self.store.chunk_ids(collection), dtype=np.int64)
+        stored = stored[stored <= top]
+        if not (
+            np.array_equal(main_ids, stored) and np.array_equal(np.sort(lexical.ids()), stored)
+        ):
+            return None
+        files = (str(manifest["vectors"]), str(manifest["lexical"]))
+        return CollectionCache(
+            collection, -1, VectorSegments(vectors), LexicalSegments(lexical), files
+        )
+
+    def _extended(self, cache: CollectionCache) -> CollectionCache | None:
+        """The loaded cache caught up with the store through its recent segment, or None when
+        that is not possible (main files not the saved ones, main chunks removed, too many
+        recent chunks)."""
+        manifest = self.read_manifest(cache.collection) or {}
+        if cache.files is None or (manifest.get("vectors"), manifest.get("lexical")) != cache.files:
+            return None
+        after = cache.main_max_id
+        change, below, chunks, matrix = self.store.chunks_after(cache.collection, after)
+        main_size = cache.vectors.main.size
+        if below != main_size:
+            return None  # a main chunk was removed (or the main segment is wrong): rebuild
+        if len(chunks) > max(MERGE_MIN, MERGE_SHARE * main_size):
+            return None  # merge
+        return self._with_recent(cache, change, chunks, matrix)
+
+    def _with_recent(
+        self,
+        cache: CollectionCache,
+        change: int,
+        chunks: list[StoredChunk],
+        matrix: np.ndarray,
+    ) -> CollectionCache:
+        if chunks and matrix.shape[1] != self.dimension:
+            raise IndexMismatchError(
+                f"stored vectors have dimension {matrix.shape[1]}, model has {self.dimension}"
+            )
+        ids = [c.id for c in chunks]
+        texts = {c.id: c.index_text for c in chunks}
+        recent = cache.lexical.recent.extended(ids, texts)
+        vectors = VectorSegments(cache.vectors.main, np.asarray(ids, dtype=np.int64), matrix)
+        lexical = LexicalSegments(cache.lexical.main, recent)
+        return CollectionCache(cache.collection, change, vectors, lexical, cache.files)
+
+    def _check(self, collection: str) -> tuple[list[str], CollectionCache | None, int]:
         """(problems, loaded caches, change id checked against): every way a saved cache can
         disagree with the store, compared with one consistent state of the store."""
         change, chunk_ids = self.store.chunk_ids_at(collection)
@@ -131,22 +212,36 @@ class CacheManager:
         if problems:
             return problems, None, change
         try:
-            vectors, lexical = self._read_files(collection, manifest)
+            main_vectors, main_lexical = self._read_files(collection, manifest)
         except Exception as exc:  # any damage to a cache file means: rebuild it
             return [f"cache files unreadable ({type(exc).__name__}: {exc})"], None, change
+        files = (str(manifest["vectors"]), str(manifest["lexical"]))
+        main = CollectionCache(
+            collection, change, VectorSegments(main_vectors), LexicalSegments(main_lexical), files
+        )
+        recent_change, chunk_ids, chunks, matrix = self.store.chunks_since(
+            collection, main.main_max_id
+        )
+        if recent_change != change:
+            return [f"manifest change_id is {change}, store {recent_change}"], None, change
+        try:
+            cache = self._with_recent(main, change, chunks, matrix)
+        except IndexMismatchError as exc:
+            return [str(exc)], None, change
         ids = np.asarray(chunk_ids, dtype=np.int64)
+        vectors, lexical = cache.vectors, cache.lexical
         if not np.array_equal(np.sort(vectors.ids()), ids):
             problems.append(f"FAISS holds {vectors.size} vectors, the store {len(ids)} chunks")
         if not np.array_equal(np.sort(lexical.ids()), ids):
             problems.append(f"lexical index holds {lexical.size} chunks, the store {len(ids)}")
-        return problems, (None if problems else (vectors, lexical)), change
+        return problems, (None if problems else cache), change
 
     def _load_or_build(self, collection: str) -> CollectionCache:
         """Load the saved caches when they match the store exactly; else rebuild, say why,
         and save the rebuilt ones when no writer is busy (so the next start is clean)."""
         problems, loaded, change = self._check(collection)
         if loaded is not None:
-            return CollectionCache(collection, change, *loaded)
+            return loaded
         if self.read_manifest(collection) is None:
             # No folder yet: the first add has not saved caches yet (or died before it did).
             lagging = not self.folder(collection).exists()
@@ -162,15 +257,16 @@ class CacheManager:
                 collection,
                 "; ".join(problems),
             )
-            self._save_if_idle(cache)
+            cache = self._save_if_idle(cache)
         return cache
 
-    def _save_if_idle(self, cache: CollectionCache) -> None:
+    def _save_if_idle(self, cache: CollectionCache) -> CollectionCache:
         if self.try_lock is None:
-            return
+            return cache
         with self.try_lock() as locked:
             if locked and self.store.change_id(cache.collection) == cache.change_id:
-                self._save(cache)
+                return self._save(cache)
+        return cache
 
     def _read_files(
         self, collection: str, manifest: dict[str, Any]
@@ -192,18 +288,35 @@ class CacheManager:
                 )
             vectors.add(np.asarray([c.id for c in chunks], dtype=np.int64), matrix)
         lexical = LexicalIndex.build([c.id for c in chunks], [c.index_text for c in chunks])
-        return CollectionCache(collection, change, vectors, lexical)
+        return CollectionCache(
+            collection, change, VectorSegments(vectors), LexicalSegments(lexical)
+        )
 
-    def _save(self, cache: CollectionCache) -> None:
-        """Write new files, switch the manifest, then delete all but this and the previous
-        generation (a reader in another process may be loading the previous one right now)."""
+    def _save(self, cache: CollectionCache) -> CollectionCache:
+        """Write new main files, switch the manifest, then delete all but this and the previous
+        generation (a reader in another process may be loading the previous one right now).
+        Returns the cache knowing its file names (so later adds can extend it)."""
         folder = self.folder(cache.collection)
         folder.mkdir(parents=True, exist_ok=True)
         previous = self.read_manifest(cache.collection) or {}
         stamp = f"{cache.change_id}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
         vectors_name, lexical_name = f"vectors-{stamp}.faiss", f"lexical-{stamp}"
-        cache.vectors.save(folder / vectors_name)
-        cache.lexical.save(folder / lexical_name)
+        cache.vectors.main.save(folder / vectors_name)
+        cache.lexical.main.save(folder / lexical_name)
+        saved = replace(cache, files=(vectors_name, lexical_name))
+        self._write_manifest(saved, (vectors_name, lexical_name))
+        keep = {MANIFEST, vectors_name, lexical_name}
+        keep |= {str(previous.get("vectors")), str(previous.get("lexical"))}
+        for old in folder.iterdir():
+            if old.name not in keep:
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink(missing_ok=True)
+        return saved
+
+    def _write_manifest(self, cache: CollectionCache, files: tuple[str, str]) -> None:
+        vectors_name, lexical_name = files
         manifest = {
             "format": CACHE_FORMAT,
             "schema_version": SCHEMA_VERSION,
@@ -213,19 +326,12 @@ class CacheManager:
             "bm25s": _bm25s_version(),
             "change_id": cache.change_id,
             "chunk_count": cache.vectors.size,
+            "main_chunk_count": cache.vectors.main.size,
             "vectors": vectors_name,
             "lexical": lexical_name,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=2))
-        keep = {MANIFEST, vectors_name, lexical_name}
-        keep |= {str(previous.get("vectors")), str(previous.get("lexical"))}
-        for old in folder.iterdir():
-            if old.name not in keep:
-                if old.is_dir():
-                    shutil.rmtree(old, ignore_errors=True)
-                else:
-                    old.unlink(missing_ok=True)
+        write_text_atomic(self.folder(cache.collection) / MANIFEST, json.dumps(manifest, indent=2))
 
 
 @lru_cache(maxsize=1)

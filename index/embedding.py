@@ -43,9 +43,14 @@ def resolve_model(model: str) -> tuple[str, str]:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use and shared across threads."""
 
-    def __init__(self, model: str = BUNDLED_MODEL, batch_size: int = 64) -> None:
+    def __init__(self, model: str = BUNDLED_MODEL, batch_size: int = 64, threads: int = 1) -> None:
+        """`threads`: torch's intra-op threads (0: torch's default, one per core). One is the
+        default because on a shared or busy machine torch's threads spin-wait on each other:
+        measured on 2 busy cores, one question took 33 ms with 1 thread and 270 ms with 2, and
+        a batch of sentences 3.4 s vs 5.2 s (docs/BENCHMARKS.md, "Speed and scale")."""
         self._name, self._location = resolve_model(model)
         self._batch_size = batch_size
+        self._threads = threads
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -63,8 +68,11 @@ class SentenceTransformerEmbedder:
                 # Nothing may reach a model hub at run time; a missing model fails here, loudly.
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                import torch
                 from sentence_transformers import SentenceTransformer
 
+                if self._threads:
+                    torch.set_num_threads(self._threads)
                 self._model = SentenceTransformer(self._location, device="cpu")
             return self._model
 

@@ -91,7 +91,9 @@ class KnowledgeBase:
             if is_test_model(model):  # tests and benchmarks only; see HashingEmbedder
                 self._embedder = HashingEmbedder.from_spec(model)
             else:
-                self._embedder = SentenceTransformerEmbedder(model, self.settings.embed_batch_size)
+                self._embedder = SentenceTransformerEmbedder(
+                    model, self.settings.embed_batch_size, self.settings.embed_threads
+                )
         return self._embedder
 
     def _check_model_name(self) -> None:

@@ -2,11 +2,23 @@
 
 Dense vectors miss exact names and figures ("155-millimeter", "Zelenskyy"); BM25 finds them.
 Saved as a folder of plain files (bm25s's own format) plus the chunk ids, in position order.
+
+bm25s cannot add documents to a built index, and rebuilding 100k chunks takes seconds, so the
+index is kept in two segments (`LexicalSegments`): a main bm25s segment, rebuilt only now and
+then, and a small recent segment of the chunks added since, scored here with the same BM25
+formula (Lucene: IDF log(1 + (N - df + .5) / (df + .5)), tf / (tf + k1 (1 - b + b dl / avgdl)),
+k1 1.5, b 0.75) using document frequencies of both segments and the main
+segment's average length. While the recent segment is small, its scores match what a full
+rebuild would give to within the drift of the main segment's own statistics.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
+import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +29,8 @@ from index.atomic import write_dir_atomic
 
 logger = logging.getLogger(__name__)
 _IDS_FILE = "chunk_ids.npy"
+_STATS_FILE = "segment.json"
+K1, B = 1.5, 0.75  # bm25s's defaults, which the main segment uses
 
 
 @lru_cache(maxsize=1)
@@ -26,24 +40,46 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
-def tokenize(texts: list[str]) -> Any:
-    import bm25s
+_SPLIT = re.compile(r"(?u)\b\w\w+\b").findall  # bm25s's (and scikit-learn's) token pattern
+_STEMS: dict[str, str] = {}
+_MAX_STEMS = 500_000
 
-    return bm25s.tokenize(
-        texts,
-        lower=True,
-        stopwords="en",
-        stemmer=_stemmer(),
-        show_progress=False,
-        return_ids=False,
-    )
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Exactly what `bm25s.tokenize(texts, lower=True, stopwords="en", stemmer=english,
+    return_ids=False)` returns (tests/index/test_lexical_speed.py checks it on real text), at
+    a fraction of the cost for the many short calls answering makes: bm25s rebuilds its
+    stopword set per text and starts progress bars per call, and the stemmer runs once per
+    distinct word here (memoized), not once per call."""
+    stop, stems = _stopwords(), _STEMS
+    out = []
+    for text in texts:
+        words = [w for w in _SPLIT(text.lower()) if w not in stop]
+        missing = [w for w in dict.fromkeys(words) if w not in stems]
+        if missing:
+            if len(stems) > _MAX_STEMS:
+                stems.clear()
+            stems.update(zip(missing, _stemmer().stemWords(missing), strict=True))
+        out.append([stems[w] for w in words])
+    return out
 
 
 class LexicalIndex:
-    def __init__(self, retriever: Any, ids: np.ndarray) -> None:
+    """The main segment: bm25s over many chunks, immutable once built."""
+
+    def __init__(self, retriever: Any, ids: np.ndarray, average_length: float = 1.0) -> None:
         self._retriever = retriever
         self._ids = ids
         self._positions: dict[int, int] | None = None
+        self.average_length = average_length
+        self._doc_freqs: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -54,9 +90,21 @@ class LexicalIndex:
         import bm25s
 
         retriever = bm25s.BM25()
+        average = 1.0
         if texts:
-            retriever.index(tokenize(texts), show_progress=False)
-        return cls(retriever, np.asarray(ids, dtype=np.int64))
+            tokens = tokenize(texts)
+            average = max(sum(len(t) for t in tokens) / len(tokens), 1.0)
+            retriever.index(tokens, show_progress=False)
+        return cls(retriever, np.asarray(ids, dtype=np.int64), average)
+
+    def doc_freq(self, term: str) -> int:
+        """How many main-segment chunks contain the term (nonzero entries of its column)."""
+        if not self.size:
+            return 0
+        if self._doc_freqs is None:
+            self._doc_freqs = np.diff(np.asarray(self._retriever.scores["indptr"]))
+        column = self._retriever.vocab_dict.get(term)
+        return 0 if column is None else int(self._doc_freqs[column])
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk, in the order of ids(); zeros when no query term is known."""
@@ -91,6 +139,7 @@ class LexicalIndex:
             if self.size:
                 self._retriever.save(str(folder), show_progress=False)
             np.save(folder / _IDS_FILE, self._ids)
+            (folder / _STATS_FILE).write_text(json.dumps({"average_length": self.average_length}))
 
         write_dir_atomic(path, fill)
 
@@ -99,7 +148,92 @@ class LexicalIndex:
         import bm25s
 
         ids = np.load(path / _IDS_FILE)
+        average = float(json.loads((path / _STATS_FILE).read_text())["average_length"])
         if len(ids) == 0:
             return cls.build([], [])
         retriever = bm25s.BM25.load(str(path), show_progress=False, verbosity=0)
-        return cls(retriever, ids)
+        return cls(retriever, ids, average)
+
+
+class RecentSegment:
+    """The chunks added since the main segment was built: few, so scored in plain Python."""
+
+    def __init__(self, ids: list[int], tokens: list[list[str]]) -> None:
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.tokens = tokens
+        self.counts = [Counter(t) for t in tokens]
+        self.lengths = np.asarray([len(t) for t in tokens], dtype=np.float32)
+        self.postings: dict[str, list[tuple[int, int]]] = {}
+        for position, counts in enumerate(self.counts):
+            for term, tf in counts.items():
+                self.postings.setdefault(term, []).append((position, tf))
+
+    def extended(self, ids: list[int], texts: dict[int, str]) -> RecentSegment:
+        """A new segment of exactly `ids`: kept entries reused, only new texts tokenized."""
+        known = {int(c): t for c, t in zip(self.ids, self.tokens, strict=True)}
+        fresh = [i for i in ids if i not in known]
+        if fresh:
+            known.update(zip(fresh, tokenize([texts[i] for i in fresh]), strict=True))
+        return RecentSegment(ids, [known[i] for i in ids])
+
+
+class LexicalSegments:
+    """Main + recent segment behind the one interface retrieval and the checks use."""
+
+    def __init__(self, main: LexicalIndex, recent: RecentSegment | None = None) -> None:
+        self.main = main
+        self.recent = recent or RecentSegment([], [])
+        self._ids = np.concatenate([main.ids(), self.recent.ids])
+        self._positions: dict[int, int] | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self._ids)
+
+    def ids(self) -> np.ndarray:
+        return self._ids
+
+    def position(self, chunk_id: int) -> int | None:
+        """The main segment's map (built once per main segment, shared by every recent one),
+        then the recent segment's own, offset after the main."""
+        found = self.main.position(chunk_id)
+        if found is not None:
+            return found
+        if self._positions is None:
+            offset = self.main.size
+            self._positions = {int(c): offset + p for p, c in enumerate(self.recent.ids)}
+        return self._positions.get(chunk_id)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 of every chunk in the order of ids(): main from bm25s, recent computed here."""
+        main = self.main.scores(query)
+        if not len(self.recent.ids):
+            return main
+        return np.concatenate([main, self._recent_scores(tokenize([query])[0])])
+
+    def _recent_scores(self, terms: list[str]) -> np.ndarray:
+        recent = self.recent
+        out = np.zeros(len(recent.ids), dtype=np.float32)
+        total = self.main.size + len(recent.ids)
+        average = (
+            self.main.average_length if self.main.size else max(float(recent.lengths.mean()), 1.0)
+        )
+        norm = K1 * (1 - B + B * recent.lengths / average)
+        for term in terms:
+            postings = recent.postings.get(term)
+            if not postings:
+                continue
+            df = self.main.doc_freq(term) + len(postings)
+            idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+            for position, tf in postings:
+                out[position] += idf * tf / (tf + norm[position])
+        return out
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        scores = self.scores(query)
+        if not len(scores):
+            return []
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]

@@ -25,6 +25,12 @@ class IndexSettings(BaseSettings):
         description="A sentence-transformers model name or path; the default is bundled.",
     )
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
+    embed_threads: int = Field(
+        default=1,
+        ge=0,
+        le=256,
+        description="CPU threads torch may use to embed; 0 = torch's default (every core).",
+    )
     chunk_max_chars: int = Field(default=700, ge=100, le=20000)
     chunk_overlap_sentences: int = Field(default=1, ge=0, le=10)
     max_article_chars: int = Field(default=5_000_000, ge=1000)

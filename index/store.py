@@ -333,6 +333,53 @@ class Store:
             vectors = np.zeros((0, 0), dtype=np.float32)
         return change, chunks, vectors
 
+    def chunks_since(
+        self, collection: str, after_id: int
+    ) -> tuple[int, list[int], list[StoredChunk], np.ndarray]:
+        """(change id, every chunk id, the chunks with ids above `after_id`, their vectors),
+        read in one transaction: what the caches need to catch up without a full rebuild.
+        Chunk ids only grow (AUTOINCREMENT), so chunks added later always come above it."""
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            change, ids = self.change_id(collection), self.chunk_ids(collection)
+            rows = self._rows_after(collection, after_id)
+        finally:
+            conn.execute("COMMIT")
+        chunks, vectors = _chunks_and_vectors(rows)
+        return change, ids, chunks, vectors
+
+    def chunks_after(
+        self, collection: str, after_id: int
+    ) -> tuple[int, int, list[StoredChunk], np.ndarray]:
+        """Like `chunks_since`, with how many chunks have ids up to `after_id` instead of
+        every id (what an add needs: reading 100k ids per add is most of its cost)."""
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            change = self.change_id(collection)
+            below = conn.execute(
+                "SELECT COUNT(*) FROM chunks WHERE collection = ? AND id <= ?",
+                (collection, after_id),
+            ).fetchone()[0]
+            rows = self._rows_after(collection, after_id)
+        finally:
+            conn.execute("COMMIT")
+        chunks, vectors = _chunks_and_vectors(rows)
+        return change, int(below), chunks, vectors
+
+    def _rows_after(self, collection: str, after_id: int) -> list[Any]:
+        return (
+            self._conn()
+            .execute(
+                "SELECT c.id, c.article_id, c.start, c.end, c.text, c.sentences, c.vector, "
+                "a.title FROM chunks c JOIN articles a ON a.id = c.article_id "
+                "WHERE c.collection = ? AND c.id > ? ORDER BY c.id",
+                (collection, after_id),
+            )
+            .fetchall()
+        )
+
     def chunk_ids_at(self, collection: str) -> tuple[int, list[int]]:
         """(change id, chunk ids) read together: a cache is checked against ONE state."""
         conn = self._conn()
@@ -593,6 +640,16 @@ def _per_chunk(new: NewArticle) -> Sequence[np.ndarray]:
     if new.sentence_vectors:
         return new.sentence_vectors
     return [np.zeros((0,), dtype=np.float32)] * len(new.chunks)
+
+
+def _chunks_and_vectors(rows: list[Any]) -> tuple[list[StoredChunk], np.ndarray]:
+    chunks = [_chunk_from_row(r) for r in rows]
+    vectors = (
+        np.vstack([np.frombuffer(r[6], dtype=np.float32) for r in rows])
+        if rows
+        else np.zeros((0, 0), dtype=np.float32)
+    )
+    return chunks, vectors
 
 
 def _chunk_from_row(row: Sequence[object]) -> StoredChunk:
