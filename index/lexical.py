@@ -117,13 +117,7 @@ class LexicalIndex:
         return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        scores = self.scores(query)
-        if not len(scores):
-            return []
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+        return top_k(self._ids, self.scores(query), k)
 
     def ids(self) -> np.ndarray:
         return self._ids
@@ -230,10 +224,14 @@ class LexicalSegments:
         return out
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        scores = self.scores(query)
-        if not len(scores):
-            return []
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+        return top_k(self._ids, self.scores(query), k)
+
+
+def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The k best (chunk id, score) pairs with a positive score, best first."""
+    if not len(scores) or k <= 0:
+        return []
+    k = min(k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top])]
+    return [(int(ids[i]), float(scores[i])) for i in top if scores[i] > 0]
