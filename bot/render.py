@@ -232,6 +232,10 @@ def answer_rich(answer: Answer) -> Group:
     return Group(*parts)
 
 
+def chunk_count(n: int) -> str:
+    return f"{n} chunk" if n == 1 else f"{n} chunks"
+
+
 def outcome_line(outcome: AddOutcome) -> str:
     if outcome.status == "failed":
         return f"[red]failed[/red]  {escape(outcome.error or outcome.origin)}"
@@ -242,7 +246,7 @@ def outcome_line(outcome: AddOutcome) -> str:
         "unchanged": "[dim]unchanged[/dim]",
         "replaced": "[yellow]replaced[/yellow]",
     }[outcome.status]
-    line = f"{note}  #{a.id}  {escape(a.title)}  ({a.chunk_count} chunks)"
+    line = f"{note}  #{a.id}  {escape(a.title)}  ({chunk_count(a.chunk_count)})"
     return f"{line}  [dim]{escape(outcome.note)}[/dim]" if outcome.note else line
 
 
@@ -476,9 +480,8 @@ def article_list_embed(articles: list[Article], page: int, pages: int, total: in
         for a in articles:
             title = trim(discord_escape(_one_line(a.title)), 150)
             source = trim(discord_escape(a.source or "unknown source"), 60)
-            lines.append(
-                f"**#{a.id}** {title} \u2014 {source}, {date_label(a)} ({a.chunk_count} chunks)"
-            )
+            count = chunk_count(a.chunk_count)
+            lines.append(f"**#{a.id}** {title} \u2014 {source}, {date_label(a)} ({count})")
         embed.description = trim("\n".join(lines), EMBED_DESCRIPTION)
     embed.set_footer(text=f"page {page + 1} of {max(pages, 1)}")
     return embed
