@@ -27,7 +27,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 def collect(app, questions: list[BenchQuestion], sentence_passages: int = 4):
     """Per question: (features matrix, labels, typed flags), from the real retrieval path."""
-    from bot.answer.extractive import sentence_features
+    from bot.answer.extractive import sentence_features, sentence_items
     from bot.answer.qtypes import classify
 
     rows = []
@@ -35,13 +35,7 @@ def collect(app, questions: list[BenchQuestion], sentence_passages: int = 4):
         result = app.knowledge.retrieve("default", q.question, k=8)
         passages = result.passages[:sentence_passages]
         stored = app.knowledge.sentence_vectors(passages)
-        items, seen = [], set()
-        for index, passage in enumerate(passages):
-            for sentence, text in passage.sentence_texts():
-                key = (passage.article.id, sentence.start)
-                if key not in seen and text.strip() and text in stored:
-                    seen.add(key)
-                    items.append((index, sentence, text))
+        items = [item for item in sentence_items(passages) if item[2] in stored]
         if not items:
             rows.append((q, np.zeros((0, 8)), np.zeros(0)))
             continue

@@ -79,8 +79,9 @@ FEATURES = (
 class Weights:
     """A logistic model over FEATURES: the probability that a sentence holds the answer.
 
-    The coefficients were fitted on the tuning half of SQuAD 2.0 (benchmarks/fit_weights.py);
-    the abstention threshold applies to that probability. See docs/BENCHMARKS.md.
+    The coefficients are hand-set; a fit on the tuning half of SQuAD 2.0
+    (benchmarks/fit_weights.py) did no better on the test half, see docs/BENCHMARKS.md. The
+    service passes the configured threshold (BRIEFBOT_ABSTAIN_THRESHOLD) as `abstain_below`.
     """
 
     coefficients: tuple[float, ...] = (4.0, 3.0, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0)
@@ -162,14 +163,7 @@ def score_sentences(
     weights: Weights,
 ) -> list[ScoredSentence]:
     """Every distinct sentence of the passages, scored, best first."""
-    seen: set[tuple[int, int, int]] = set()
-    items: list[tuple[int, Sentence, str]] = []
-    for index, passage in enumerate(passages):
-        for sentence, text in passage.sentence_texts():
-            key = (passage.article.id, sentence.start, sentence.end)
-            if key not in seen and text.strip():
-                seen.add(key)
-                items.append((index, sentence, text))
+    items = sentence_items(passages)
     if not items:
         return []
     matrix = sentence_features(question, question_vector, passages, items, encode, qtype)
@@ -182,6 +176,20 @@ def score_sentences(
     ]
     scored.sort(key=lambda s: -s.score)
     return scored
+
+
+def sentence_items(passages: Sequence[Passage]) -> list[tuple[int, Sentence, str]]:
+    """(passage index, sentence, text) of every distinct non-blank sentence, in passage order
+    (overlapping chunks share sentences; each is scored once, under its best passage)."""
+    seen: set[tuple[int, int, int]] = set()
+    items: list[tuple[int, Sentence, str]] = []
+    for index, passage in enumerate(passages):
+        for sentence, text in passage.sentence_texts():
+            key = (passage.article.id, sentence.start, sentence.end)
+            if key not in seen and text.strip():
+                seen.add(key)
+                items.append((index, sentence, text))
+    return items
 
 
 def sentence_features(
@@ -328,12 +336,10 @@ def _citations(
     min_score: float,
 ) -> list[Citation]:
     """Citations in evidence order: each passage once, with its own best sentence."""
-    best_by_passage: dict[int, ScoredSentence] = {}
-    for item in scored:
-        best_by_passage.setdefault(item.passage_index, item)
-    # `scored` is already in evidence order (typed sentences first where a type is required)
-    rank = {id(item): position for position, item in enumerate(scored)}
-    order = sorted(best_by_passage, key=lambda i: rank[id(best_by_passage[i])])
+    best_by_passage = _best_by_passage(scored)
+    # `scored` is in evidence order (typed sentences first where a type is required), so the
+    # passages come out of `_best_by_passage` in that order too.
+    order = list(best_by_passage)
     order += [i for i in range(len(passages)) if i not in best_by_passage]
     citations: list[Citation] = []
     cited_sentences: set[tuple[int, int]] = set()
@@ -361,12 +367,18 @@ def _citations(
     return citations
 
 
+def _best_by_passage(scored: list[ScoredSentence]) -> dict[int, ScoredSentence]:
+    """Each passage's best sentence, keyed by passage index, in the order of `scored`."""
+    best: dict[int, ScoredSentence] = {}
+    for item in scored:
+        best.setdefault(item.passage_index, item)
+    return best
+
+
 def _closest(
     passages: Sequence[Passage], scored: list[ScoredSentence], limit: int
 ) -> list[Citation]:
-    best_by_passage: dict[int, ScoredSentence] = {}
-    for item in scored:
-        best_by_passage.setdefault(item.passage_index, item)
+    best_by_passage = _best_by_passage(scored)
     citations = []
     for index, passage in enumerate(passages[:limit]):
         item = best_by_passage.get(index)
