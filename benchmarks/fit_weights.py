@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.quality import build_briefbot
+from benchmarks.quality import MODEL_CACHE, build_briefbot
 from benchmarks.squad import DEFAULT_PATH, BenchQuestion, contains_answer, load, sample
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -96,15 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.linear_model import LogisticRegression
 
     from bot.answer.extractive import FEATURES, Weights
-    from index.embedding import SentenceTransformerEmbedder
+    from index.embedder_factory import make_embedder
+    from index.settings import IndexSettings
 
     articles, questions = load(args.bench)
     tune = sample([q for q in questions if q.half == "tune"], args.limit)
     test = sample([q for q in questions if q.half == "test"], args.limit)
     with tempfile.TemporaryDirectory() as tmp:
-        app = build_briefbot(
-            articles, args.index_dir or Path(tmp) / "data", SentenceTransformerEmbedder()
-        )
+        embedder = make_embedder(IndexSettings(model_cache_dir=MODEL_CACHE))
+        app = build_briefbot(articles, args.index_dir or Path(tmp) / "data", embedder)
         tune_rows, test_rows = collect(app, tune), collect(app, test)
     x = np.vstack([m for _, m, _ in tune_rows if len(m)])
     y = np.concatenate([lab for _, m, lab in tune_rows if len(m)])

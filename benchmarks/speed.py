@@ -166,15 +166,11 @@ def make_service(data_dir: Path, model: str, inner: Any = None) -> tuple[Any, Re
     already loaded model)."""
     from bot.service import Briefbot
     from bot.settings import Settings
-    from index.embedding import HashingEmbedder, SentenceTransformerEmbedder, is_test_model
+    from index.embedder_factory import make_embedder
     from index.knowledge import KnowledgeBase
 
     settings = Settings(data_dir=data_dir, embedding_model=model, answer_mode="extractive")
-    inner = inner or (
-        HashingEmbedder.from_spec(model)
-        if is_test_model(model)
-        else SentenceTransformerEmbedder(model, settings.embed_batch_size, settings.embed_threads)
-    )
+    inner = inner or make_embedder(settings)
     recorder = RecordingEmbedder(inner)
     return Briefbot(settings, KnowledgeBase(settings, embedder=recorder)), recorder
 

@@ -73,7 +73,9 @@ def check(settings: Settings, out: TextIO | None = None) -> int:
     finally:
         service.close()
     print(f"data dir: {settings.data_dir.resolve()}", file=out)
-    print(f"model: {service.knowledge.embedder.name} ({dimension} dimensions)", file=out)
+    embedder = service.knowledge.embedder
+    backend = getattr(embedder, "backend", "torch")
+    print(f"model: {embedder.name} ({dimension} dimensions, {backend})", file=out)
     print(
         f"index: {'ok' if collections.ok else 'PROBLEMS'}, collections {collections.checked}",
         file=out,

@@ -19,13 +19,8 @@ from filelock import FileLock, Timeout
 
 from index.caches import CacheManager
 from index.chunking import chunk_text
-from index.embedding import (
-    Embedder,
-    HashingEmbedder,
-    SentenceTransformerEmbedder,
-    embed_chunked,
-    is_test_model,
-)
+from index.embedder_factory import make_embedder
+from index.embedding import Embedder, embed_chunked
 from index.errors import (
     BriefbotError,
     CorruptStoreError,
@@ -87,13 +82,7 @@ class KnowledgeBase:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            model = self.settings.embedding_model
-            if is_test_model(model):  # tests and benchmarks only; see HashingEmbedder
-                self._embedder = HashingEmbedder.from_spec(model)
-            else:
-                self._embedder = SentenceTransformerEmbedder(
-                    model, self.settings.embed_batch_size, self.settings.embed_threads
-                )
+            self._embedder = make_embedder(self.settings)
         return self._embedder
 
     def _check_model_name(self) -> None:

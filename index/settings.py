@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,14 @@ class IndexSettings(BaseSettings):
     embedding_model: str = Field(
         default=BUNDLED_MODEL,
         description="A sentence-transformers model name or path; the default is bundled.",
+    )
+    embedding_backend: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="auto: ONNX Runtime when the model allows it (fast start), else torch.",
+    )
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description="Where the one-time ONNX export of the model is kept; default DATA_DIR/models.",
     )
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
     embed_threads: int = Field(

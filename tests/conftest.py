@@ -4,6 +4,7 @@ and a temp data dir for every test so nothing touches the working directory's in
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+# One ONNX export of the real model per test session, shared by every data dir and child
+# process (the default would export once per data dir).
+os.environ.setdefault("BRIEFBOT_MODEL_CACHE_DIR", tempfile.mkdtemp(prefix="briefbot-models-"))
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPORA = SHARED / "corpora"
@@ -57,10 +61,11 @@ def kb(settings: Settings, fake_embedder: HashingEmbedder) -> KnowledgeBase:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The bundled MiniLM, loaded once for the whole session."""
-    from index.embedding import SentenceTransformerEmbedder
+    """The bundled MiniLM on the default backend (ONNX), loaded once for the whole session."""
+    from index.embedder_factory import make_embedder
+    from index.settings import IndexSettings
 
-    return SentenceTransformerEmbedder()
+    return make_embedder(IndexSettings())
 
 
 def needs_shared(path: Path) -> None:

@@ -149,7 +149,7 @@ def test_k_larger_than_the_collection_and_invalid_k(app):
 @pytest.fixture
 def fake_model(monkeypatch):
     monkeypatch.setattr(
-        "index.knowledge.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder()
+        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
     )
 
 

@@ -26,7 +26,7 @@ CITATION_CONTRACT = {
 @pytest.fixture(autouse=True)
 def _fake_model(monkeypatch):
     monkeypatch.setattr(
-        "index.knowledge.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder()
+        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
     )
 
 

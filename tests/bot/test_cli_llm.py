@@ -15,7 +15,7 @@ QUESTION = "How many members joined the Port Calder strike?"
 @pytest.fixture(autouse=True)
 def _fake_model(monkeypatch):
     monkeypatch.setattr(
-        "index.knowledge.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder()
+        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
     )
 
 

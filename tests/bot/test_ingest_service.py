@@ -37,7 +37,7 @@ Investigators have not said what started it. Two shelters are open in Greenvale.
 @pytest.fixture(autouse=True)
 def _fake_model(monkeypatch):
     monkeypatch.setattr(
-        "index.knowledge.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder()
+        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
     )
 
 

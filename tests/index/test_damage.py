@@ -161,7 +161,7 @@ def test_cli_reports_damaged_store_without_traceback(filled, settings, capsys, m
     from tests.conftest import HashingEmbedder
 
     monkeypatch.setattr(
-        "index.knowledge.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder()
+        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
     )
     db = settings.data_dir / "briefbot.sqlite3"
     _checkpoint(db)

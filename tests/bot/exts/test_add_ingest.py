@@ -110,7 +110,7 @@ def test_add_url_fetches_the_page_like_the_cli(intranet, server, monkeypatch, ca
     # `briefbot add` on the same link stores the very same article.
     monkeypatch.setenv("BRIEFBOT_ALLOW_PRIVATE_URLS", "true")
     monkeypatch.setattr(
-        "index.knowledge.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder()
+        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
     )
     assert cli.main(["add", url, "--json", "--collection", "from-cli"]) == 0
     from_cli = json.loads(capsys.readouterr().out)["article"]

@@ -155,7 +155,7 @@ def test_discord_and_the_cli_give_the_same_answer(client, capsys, monkeypatch):
     from tests.conftest import HashingEmbedder
 
     monkeypatch.setattr(
-        "index.knowledge.SentenceTransformerEmbedder", lambda *a, **k: HashingEmbedder()
+        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
     )
     add_examples(client)
     question = "How many members joined the strike at Port Calder?"
