@@ -211,8 +211,10 @@ def answer_rich(answer: Answer) -> Group:
         )
         parts.append(Text(""))
         parts.append(Text(label, style="bold"))
-    for c in answer.citations:
-        parts.append(Text(citation_heading(c), style="bold cyan"))
+    for i, c in enumerate(answer.citations):
+        if not answer.abstained and not c.answers and (i == 0 or answer.citations[i - 1].answers):
+            parts.append(Text("Also related (not evidence for the answer):", style="bold"))
+        parts.append(Text(citation_heading(c), style="bold cyan" if c.answers else "cyan"))
         if c.passage.article.url:
             parts.append(Text(f"    {c.passage.article.url}", style="blue"))
         quote, s0, s1, h0, h1 = quote_window(c)
@@ -399,7 +401,7 @@ def answer_embed(answer: Answer, read_as: str | None = None) -> discord.Embed:
     citations = answer.citations[:DISCORD_CITATIONS]
     names = []
     for c in citations:
-        marker = " (not an answer)" if not c.answers else ""
+        marker = "" if c.answers else " (related)" if not answer.abstained else " (not an answer)"
         names.append(
             trim(
                 f"[{c.n}] {discord_escape(_one_line(c.passage.article.title))}",

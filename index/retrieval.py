@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.caches import CollectionCache
+from index.interfaces import PassageSource, SearchableCollection
 from index.models import Passage
-from index.store import Store
 
 
 @dataclass(frozen=True)
@@ -41,8 +40,8 @@ def fuse_scores(
 
 
 def hybrid_search(
-    store: Store,
-    cache: CollectionCache,
+    store: PassageSource,
+    cache: SearchableCollection,
     query: str,
     query_vector: np.ndarray,
     k: int,

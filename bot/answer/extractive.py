@@ -75,6 +75,11 @@ FEATURES = (
 )
 
 
+# A passage that does not answer is still shown as related reading when its retrieval score
+# is at least this share of the top passage's (below it: other stories, not context).
+RELATED_SHARE = 0.4
+
+
 @dataclass(frozen=True)
 class Weights:
     """A logistic model over FEATURES: the probability that a sentence holds the answer.
@@ -343,12 +348,14 @@ def _citations(
     order += [i for i in range(len(passages)) if i not in best_by_passage]
     citations: list[Citation] = []
     cited_sentences: set[tuple[int, int]] = set()
+    weak: list[int] = []
     floor = max(min_score, 0.5 * scored[0].score)
     for index in order:
         passage = passages[index]
         item = best_by_passage.get(index)
         if citations and (item is None or item.score < floor):
-            continue  # a weak passage is noise beside a real answer
+            weak.append(index)  # not evidence beside a real answer; maybe related reading
+            continue
         sentence = item.sentence if item else None
         if sentence is not None:
             key = (passage.article.id, sentence.start)
@@ -364,7 +371,41 @@ def _citations(
         citations.append(Citation(len(citations) + 1, passage, sentence, span, round(score, 4)))
         if len(citations) == limit:
             break
-    return citations
+    return citations + _related(passages, weak, best_by_passage, citations, limit)
+
+
+def _related(
+    passages: Sequence[Passage],
+    weak: list[int],
+    best_by_passage: dict[int, ScoredSentence],
+    citations: list[Citation],
+    limit: int,
+) -> list[Citation]:
+    """The next passages by retrieval rank, up to `limit` citations in all, marked as not
+    answering: a reader checking the answer sees what else the articles say nearby (and the
+    evidence, when the scorer picked the wrong sentence), never presented as support."""
+    cited = {c.passage.chunk_id for c in citations}
+    floor = RELATED_SHARE * passages[0].score
+    related: list[Citation] = []
+    for index in sorted(weak):
+        if len(citations) + len(related) >= limit:
+            break
+        passage = passages[index]
+        if passage.chunk_id in cited or passage.score < floor:
+            continue
+        cited.add(passage.chunk_id)
+        item = best_by_passage.get(index)
+        related.append(
+            Citation(
+                len(citations) + len(related) + 1,
+                passage,
+                item.sentence if item else None,
+                None,
+                round(item.score if item else passage.score, 4),
+                answers=False,
+            )
+        )
+    return related
 
 
 def _best_by_passage(scored: list[ScoredSentence]) -> dict[int, ScoredSentence]:

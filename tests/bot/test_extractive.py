@@ -102,3 +102,33 @@ def test_citations_are_distinct_and_numbered():
     keys = [(c.passage.article.id, c.sentence.start) for c in answer.citations]
     assert len(keys) == len(set(keys))
     assert np.isfinite(answer.confidence)
+
+
+def test_related_passages_fill_the_citations_but_never_count_as_evidence():
+    answering = passage(TROOPS, 1, score=1.0)
+    nearby = [
+        passage(f"Talks on the border region {i} resumed on Tuesday.", 10 + i, score=s)
+        for i, s in enumerate((0.8, 0.6, 0.5, 0.45, 0.42))
+    ]
+    unrelated = passage("The harvest festival opens on Friday.", 30, score=0.2)
+    answer = ask("How many troops were deployed?", [answering, *nearby, unrelated])
+    assert not answer.abstained
+    assert len(answer.citations) == 5
+    assert [c.n for c in answer.citations] == [1, 2, 3, 4, 5]
+    assert answer.citations[0].answers and "11,000" in answer.text
+    related = [c for c in answer.citations if not c.answers]
+    assert related and all(c.highlight is None for c in related)
+    # In retrieval order after the evidence; an off-topic passage (score below 0.4 of the
+    # top one) is never shown as related reading.
+    assert [c.passage.score for c in related] == sorted(
+        (c.passage.score for c in related), reverse=True
+    )
+    assert unrelated.chunk_id not in {c.passage.chunk_id for c in answer.citations}
+
+
+def test_no_related_passages_when_only_off_topic_ones_remain():
+    answer = ask(
+        "How many troops were deployed?",
+        [passage(TROOPS, 1, score=1.0), passage("The harvest festival opens.", 2, score=0.3)],
+    )
+    assert [c.answers for c in answer.citations] == [True]

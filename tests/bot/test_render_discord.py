@@ -204,3 +204,28 @@ def test_abstention_says_so_and_marks_passages_as_not_answering():
     assert embed.description.startswith("The articles do not say.")
     assert "do **not** answer" in embed.description
     assert embed.fields[0].name.endswith("(not an answer)")
+
+
+def test_related_passages_after_an_answer_are_marked_related_not_highlighted():
+    def cite(n: int, answers: bool) -> Citation:
+        text = "About 15,000 residents left."
+        return Citation(
+            n,
+            Passage(n, article(f"T{n}", "S", None, n), text, 0, len(text), (Sentence(0, 28),), 0.5),
+            Sentence(0, 28),
+            Span(6, 12) if answers else None,
+            0.5,
+            answers=answers,
+        )
+
+    answer = Answer("q?", "About 15,000 residents left.", False, (cite(1, True), cite(2, False)))
+    embed = render.answer_embed(answer)
+    assert not embed.fields[0].name.endswith(")")
+    assert embed.fields[1].name.endswith("(related)")
+    assert "**15,000**" in embed.fields[0].value and "**" not in embed.fields[1].value
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    console.print(render.answer_rich(answer))
+    text = console.export_text()
+    assert text.index("[1] T1") < text.index("Also related") < text.index("[2] T2")
