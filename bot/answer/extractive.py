@@ -394,18 +394,21 @@ def _related(
         if passage.chunk_id in cited or passage.score < floor:
             continue
         cited.add(passage.chunk_id)
-        item = best_by_passage.get(index)
-        related.append(
-            Citation(
-                len(citations) + len(related) + 1,
-                passage,
-                item.sentence if item else None,
-                None,
-                round(item.score if item else passage.score, 4),
-                answers=False,
-            )
-        )
+        n = len(citations) + len(related) + 1
+        related.append(_not_answering(n, passage, best_by_passage.get(index)))
     return related
+
+
+def _not_answering(n: int, passage: Passage, item: ScoredSentence | None) -> Citation:
+    """A passage shown for context, with its best sentence if it had one scored."""
+    return Citation(
+        n,
+        passage,
+        item.sentence if item else None,
+        None,
+        round(item.score if item else passage.score, 4),
+        answers=False,
+    )
 
 
 def _best_by_passage(scored: list[ScoredSentence]) -> dict[int, ScoredSentence]:
@@ -420,20 +423,10 @@ def _closest(
     passages: Sequence[Passage], scored: list[ScoredSentence], limit: int
 ) -> list[Citation]:
     best_by_passage = _best_by_passage(scored)
-    citations = []
-    for index, passage in enumerate(passages[:limit]):
-        item = best_by_passage.get(index)
-        citations.append(
-            Citation(
-                index + 1,
-                passage,
-                item.sentence if item else None,
-                None,
-                round(item.score if item else passage.score, 4),
-                answers=False,
-            )
-        )
-    return citations
+    return [
+        _not_answering(index + 1, passage, best_by_passage.get(index))
+        for index, passage in enumerate(passages[:limit])
+    ]
 
 
 def _abstain(
