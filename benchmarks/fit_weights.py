@@ -20,12 +20,13 @@ import numpy as np
 
 from benchmarks.quality import MODEL_CACHE, build_briefbot
 from benchmarks.squad import DEFAULT_PATH, BenchQuestion, contains_answer, load, sample
+from bot.answer.extractive import SENTENCE_PASSAGES
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
-def collect(app, questions: list[BenchQuestion], sentence_passages: int = 4):
+def collect(app, questions: list[BenchQuestion], sentence_passages: int = SENTENCE_PASSAGES):
     """Per question: (features matrix, labels, typed flags), from the real retrieval path."""
     from bot.answer.extractive import sentence_features, sentence_items
     from bot.answer.qtypes import classify

@@ -54,7 +54,8 @@ class Answer:
     as_of_source: str | None = None
     conflicts: tuple[Conflict, ...] = ()
     fallback_reason: str | None = None
-    # why it abstained: "empty", "low_score", "missing_terms" or "no_typed_evidence"
+    # why it abstained: "empty", "low_score", "missing_terms", "no_typed_evidence" or
+    # "names_not_in_evidence"
     abstain_reason: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     # What checking a written (LLM) answer changed: removed citations, dropped sentences.

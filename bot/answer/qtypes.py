@@ -50,10 +50,13 @@ _NUMBER_WORDS = (
     r"eighty|ninety|hundred|a dozen|dozens|hundreds|thousands|millions|half|a third|a quarter)"
 )
 _SCALE = r"(?:\s?(?:thousand|million|billion|trillion|bn|mn|m|k|per ?cent|percent)\b|\s?%)?"
+_FIGURE = r"(?:[$£€¥]\s?)?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?" + _SCALE
+# "75,000 to 100,000", "10-12 percent", "between 5 and 10": a range is one answer.
+_RANGE = r"(?:\s?(?:-|–|—|to)\s?" + _FIGURE + r")?"
 _NUMBER = re.compile(
+    r"\bbetween\s" + _FIGURE + r"\sand\s" + _FIGURE + r"|"
     r"(?:(?:about|around|nearly|almost|more than|less than|fewer than|at least|at most|over|"
-    r"up to|some|roughly|approximately)\s)?"
-    r"(?:[$£€¥]\s?)?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?" + _SCALE + r"(?:-\w+)?"
+    r"up to|some|roughly|approximately)\s)?" + _FIGURE + _RANGE + r"(?:-\w+)?"
     r"|\b" + _NUMBER_WORDS + r"\b(?:[- ]" + _NUMBER_WORDS + r")*",
     re.I,
 )
@@ -66,6 +69,7 @@ _DATE = re.compile(
     r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTHS + r"(?:,?\s+\d{4})?"
     r"|" + _MONTHS + r"\s+\d{4}"
     r"|(?:in |since |by |until )?(?:the )?(?:early |mid-?|late )?(?:1[0-9]|20)\d{2}s?"
+    r"(?:\s?(?:-|–|—|to)\s?(?:1[0-9]|20)\d{2})?"
     r"|\d{4}-\d{2}-\d{2}"
     r"|(?:last|next|this|on|early|late) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
     r"Sunday|week|month|year|spring|summer|autumn|fall|winter)"
@@ -77,8 +81,13 @@ _DATE = re.compile(
     re.I,
 )
 # A run of capitalized words (allowing small joiners), the usual shape of a name or a place.
+_NAME_WORD = r"(?:(?:St|Mt|Ft|Jr|Sr)\.|[A-Z][\w'’.-]*\w)"
 _PROPER = re.compile(
-    r"\b[A-Z][\w'’.-]*[\w](?:\s+(?:(?:of|the|de|von|van|al|bin|da|del|la|le|and)\s+)?[A-Z][\w'’.-]*\w)*"
+    r"\b"
+    + _NAME_WORD
+    + r"(?:\s+(?:(?:of|the|de|von|van|der|den|al|bin|da|del|di|du|la|le|and)\s+){0,2}"
+    + _NAME_WORD
+    + r")*"
 )
 _TITLES = re.compile(
     r"^(?:Mr|Mrs|Ms|Dr|Prof|President|Prime|Minister|Secretary|Chancellor|General|Gen|Sir|"
@@ -124,6 +133,49 @@ _NOT_NAMES = frozenset(
         "Next",
         "According",
         "Meanwhile",
+        # Capitalized only because they open a sentence:
+        "Since",
+        "Until",
+        "Many",
+        "Some",
+        "Most",
+        "Several",
+        "Both",
+        "Each",
+        "All",
+        "Other",
+        "Such",
+        "Although",
+        "Because",
+        "Despite",
+        "Following",
+        "Under",
+        "Unlike",
+        "Among",
+        "Between",
+        "From",
+        "To",
+        "With",
+        "Without",
+        "Within",
+        "By",
+        "Of",
+        "Once",
+        "Then",
+        "Today",
+        "Also",
+        "Yet",
+        "So",
+        "Not",
+        "No",
+        "Few",
+        "Mondays",
+        "Tuesdays",
+        "Wednesdays",
+        "Thursdays",
+        "Fridays",
+        "Saturdays",
+        "Sundays",
         "Monday",
         "Tuesday",
         "Wednesday",
@@ -200,6 +252,8 @@ def candidates(sentence: str, qtype: QType) -> list[Candidate]:
         lead = _LEAD_WORDS.match(raw)
         text = raw[lead.end() if lead else 0 :].strip()
         start = match.start() + raw.find(text)
+        if qtype in (QType.PERSON, QType.PLACE) and not _looks_like_name(text):
+            continue  # "Since September" is not a name once "Since" is gone
         if text:
             result.append(Candidate(Span(start, start + len(text)), text))
     return result
@@ -232,3 +286,21 @@ def _is_year_only(text: str) -> bool:
 def _looks_like_name(text: str) -> bool:
     words = _TITLES.sub("", text).split()
     return bool(words) and not all(w in _NOT_NAMES for w in words)
+
+
+_MEASURE_Q = re.compile(r"\bhow (long|far|old|tall|high|deep|big|large|heavy|wide)\b", re.I)
+_UNIT = re.compile(
+    r"[\s-]?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century|"
+    r"miles?|kilometres?|kilometers?|km|metres?|meters?|feet|foot|ft|inches|inch|yards?|acres?|"
+    r"hectares?|tons?|tonnes?|kilograms?|kg|pounds?|lbs?)\b",
+    re.I,
+)
+
+
+def with_unit(sentence: str, span: Span, question: str) -> Span:
+    """'three hundred years', not 'three hundred', when asked how long (far, old...): the
+    figure means nothing without its unit. Spans are sentence-relative."""
+    if not _MEASURE_Q.search(question):
+        return span
+    unit = _UNIT.match(sentence, span.end)
+    return Span(span.start, unit.end()) if unit else span

@@ -132,3 +132,22 @@ def test_no_related_passages_when_only_off_topic_ones_remain():
         [passage(TROOPS, 1, score=1.0), passage("The harvest festival opens.", 2, score=0.3)],
     )
     assert [c.answers for c in answer.citations] == [True]
+
+
+def test_evidence_must_come_from_a_passage_naming_what_the_question_names():
+    warsaw = passage(
+        "Warsaw's population was more than 1.7 million in 2014, the city office said.",
+        1,
+        title="Warsaw",
+        score=1.0,
+    )
+    glasgow = passage("Glasgow council approved a casino plan on Tuesday.", 2, title="Casino")
+    answer = ask("What is the population of Glasgow?", [warsaw, glasgow])
+    assert answer.abstained and answer.abstain_reason == "names_not_in_evidence"
+
+    named = passage(
+        "Glasgow has a population of about 630,000, the council said.", 3, title="City", score=0.8
+    )
+    answer = ask("What is the population of Glasgow?", [warsaw, named])
+    assert not answer.abstained
+    assert "630,000" in answer.text and answer.citations[0].passage is named

@@ -45,3 +45,39 @@ def test_names_skip_sentence_openers_and_months():
     )
     assert "President Yoon Suk Yeol" in found and "Zelenskyy" in found
     assert "The" not in found and "November" not in found
+
+
+def test_ranges_are_one_answer():
+    assert _texts("An estimated 75,000 to 100,000 people fled.", QType.NUMBER) == [
+        "75,000 to 100,000"
+    ]
+    assert _texts("Prices rose 10-12 percent; between 5 and 10 died.", QType.NUMBER) == [
+        "10-12 percent",
+        "between 5 and 10",
+    ]
+    # A list of two figures is not a range; years stay out of counts.
+    assert _texts("In 2003 and 2004 they scored 3 and 4.", QType.NUMBER) == ["3", "4"]
+    assert _texts("The palace was rebuilt in 1775–1795.", QType.DATE) == ["1775–1795"]
+
+
+def test_names_keep_particles_and_abbreviations_but_not_openers():
+    assert _texts("Paul Marin de la Malgue took command.", QType.PERSON) == [
+        "Paul Marin de la Malgue"
+    ]
+    assert _texts("They worked the St. Lawrence valley.", QType.PLACE) == ["St. Lawrence"]
+    found = _texts("Since September 2004 it has met at Holyrood on Thursdays.", QType.PLACE)
+    assert found == ["Holyrood"]
+
+
+def test_measures_keep_their_unit():
+    from bot.answer.extractive import highlight
+
+    def marked(sentence, question):
+        span = highlight(sentence, question, classify(question))
+        return sentence[span.start : span.end]
+
+    assert marked("It took nearly three hundred years.", "How long did it take?") == (
+        "three hundred years"
+    )
+    assert marked("The town is 12 km from the border.", "How far is the town?") == "12 km"
+    assert marked("The strike involved 48 workers.", "How many workers struck?") == "48"
