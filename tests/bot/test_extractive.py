@@ -151,3 +151,11 @@ def test_evidence_must_come_from_a_passage_naming_what_the_question_names():
     answer = ask("What is the population of Glasgow?", [warsaw, named])
     assert not answer.abstained
     assert "630,000" in answer.text and answer.citations[0].passage is named
+
+
+def test_when_may_be_answered_by_an_event_but_how_many_needs_a_number():
+    text = "The treaty was signed after the war ended, the ministry said."
+    when = ask("When was the treaty signed?", [passage(text, title="Treaty")], abstain_below=0.0)
+    assert not when.abstained and when.text == text and when.highlight is None
+    count = ask("How many treaties were signed?", [passage(text, title="Treaty")])
+    assert count.abstained and count.abstain_reason in ("no_typed_evidence", "missing_terms")
