@@ -62,6 +62,10 @@ class SentenceTransformerEmbedder:
     def dimension(self) -> int:
         return int(self._load().get_embedding_dimension())
 
+    @property
+    def backend(self) -> str:
+        return "torch"
+
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
@@ -171,6 +175,10 @@ class HashingEmbedder:
     @property
     def dimension(self) -> int:
         return self._dimension
+
+    @property
+    def backend(self) -> str:
+        return "test"
 
     def encode(self, texts: list[str]) -> Vectors:
         self.calls += 1

@@ -182,15 +182,28 @@ class OnnxEmbedder:
             if self._session is not None or self._fallback is not None:
                 return
             try:
-                if not self.path.is_file():
-                    log.info("exporting %s to ONNX once: %s", self._name, self.path)
-                    export_onnx(self._plan, self.path)
-                self._session, self._tokenizer = self._open()
+                self._session, self._tokenizer = self._open_or_export()
             except Exception as exc:  # noqa: BLE001 - any failure: the torch path still answers
                 log.warning("ONNX encoder unavailable (%s); using torch", exc)
                 self._fallback = SentenceTransformerEmbedder(
                     self._model, self._batch_size, self._threads
                 )
+
+    def _open_or_export(self) -> tuple[Any, Any]:
+        """Open the cached export, making it first if missing; an unreadable cached file (say
+        damaged on disk) is replaced by a fresh export once rather than kept forever."""
+        if not self.path.is_file():
+            log.info("exporting %s to ONNX once: %s", self._name, self.path)
+            export_onnx(self._plan, self.path)
+            return self._open()
+        try:
+            return self._open()
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own error types
+            log.warning(
+                "cached ONNX model %s is unreadable (%s); exporting it again", self.path, exc
+            )
+            export_onnx(self._plan, self.path)
+            return self._open()
 
     def _open(self) -> tuple[Any, Any]:
         import onnxruntime as ort

@@ -132,3 +132,17 @@ def test_the_export_is_keyed_by_the_weights(tmp_path: Path) -> None:
     assert first is not None and second is not None
     assert first.key != second.key
     assert onnx_embedding.EXPORT_FORMAT >= 1
+
+
+@pytest.mark.slow
+def test_a_damaged_cached_export_is_replaced_not_kept(tmp_path: Path) -> None:
+    settings = IndexSettings(data_dir=tmp_path, model_cache_dir=tmp_path / "models")
+    first = make_embedder(settings)
+    assert isinstance(first, OnnxEmbedder)
+    expected = first.encode(["a question about troops"])
+    first.path.write_bytes(b"not an onnx model")  # damaged on disk after the export
+    second = make_embedder(settings)
+    assert isinstance(second, OnnxEmbedder)
+    assert np.abs(second.encode(["a question about troops"]) - expected).max() < 1e-5
+    assert second.backend == "onnx"
+    assert first.path.stat().st_size > 1_000_000
