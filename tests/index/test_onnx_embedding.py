@@ -146,3 +146,27 @@ def test_a_damaged_cached_export_is_replaced_not_kept(tmp_path: Path) -> None:
     assert np.abs(second.encode(["a question about troops"]) - expected).max() < 1e-5
     assert second.backend == "onnx"
     assert first.path.stat().st_size > 1_000_000
+
+
+@pytest.mark.slow
+def test_threads_share_one_session_safely(real_embedder: OnnxEmbedder) -> None:
+    """The bot encodes from worker threads; one session and tokenizer serve them all."""
+    import threading
+
+    texts = [f"Sentence {i} about troops deployed. " * (1 + i % 5) for i in range(20)]
+    expected = real_embedder.encode(texts)
+    failures: list[str] = []
+
+    def work() -> None:
+        try:
+            for _ in range(5):
+                assert np.abs(real_embedder.encode(texts) - expected).max() < 1e-5
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
