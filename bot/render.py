@@ -401,7 +401,7 @@ def answer_embed(answer: Answer, read_as: str | None = None) -> discord.Embed:
     citations = answer.citations[:DISCORD_CITATIONS]
     names = []
     for c in citations:
-        marker = "" if c.answers else " (related)" if not answer.abstained else " (not an answer)"
+        marker = citation_marker(c.answers, answer.abstained)
         names.append(
             trim(
                 f"[{c.n}] {discord_escape(_one_line(c.passage.article.title))}",
@@ -420,6 +420,14 @@ def answer_embed(answer: Answer, read_as: str | None = None) -> discord.Embed:
     return embed
 
 
+def citation_marker(answers: bool, abstained: bool) -> str:
+    """How a citation that is not evidence is labelled: beside an answer it is related
+    reading; beside an abstention it is one of the closest passages."""
+    if answers:
+        return ""
+    return " (not an answer)" if abstained else " (related)"
+
+
 def sources_embed(answer_data: dict[str, Any]) -> discord.Embed:
     """The full passages behind an answer (the "Sources" button), from its stored JSON."""
     import discord
@@ -432,7 +440,10 @@ def sources_embed(answer_data: dict[str, Any]) -> discord.Embed:
     per_field = min(FIELD_VALUE, (EMBED_TOTAL - 400) // len(citations) - FIELD_NAME)
     for c in citations:
         name = discord_escape(_one_line(str(c.get("title") or "untitled")))
-        title = trim(f"[{c.get('n')}] {name}", FIELD_NAME)
+        marker = citation_marker(
+            c.get("answers", True) is not False, bool(answer_data.get("abstained"))
+        )
+        title = trim(f"[{c.get('n')}] {name}", FIELD_NAME - len(marker)) + marker
         meta = [discord_escape(str(c.get("source") or "unknown source"))]
         meta.append(str(c.get("published") or "undated"))
         url = _safe_url(c.get("url"))

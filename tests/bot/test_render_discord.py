@@ -223,6 +223,8 @@ def test_related_passages_after_an_answer_are_marked_related_not_highlighted():
     assert not embed.fields[0].name.endswith(")")
     assert embed.fields[1].name.endswith("(related)")
     assert "**15,000**" in embed.fields[0].value and "**" not in embed.fields[1].value
+    sources = render.sources_embed(render.answer_json(answer))
+    assert [f.name.endswith("(related)") for f in sources.fields] == [False, True]
     from rich.console import Console
 
     console = Console(width=200, record=True)
