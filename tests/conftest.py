@@ -47,6 +47,16 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
 
 
+def use_fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every KnowledgeBase built from settings (the CLI, the service) gets the hashing fake."""
+    monkeypatch.setattr("index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder())
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_fake_model(monkeypatch)
+
+
 @pytest.fixture
 def fake_embedder() -> HashingEmbedder:
     return HashingEmbedder()

@@ -11,7 +11,6 @@ from bot import cli
 from bot.service import Briefbot, Overrides
 from index.errors import InputError
 from index.knowledge import KnowledgeBase
-from tests.conftest import HashingEmbedder
 
 BODY = "The minister said 300 troops were deployed to the northern border on Monday."
 
@@ -144,13 +143,6 @@ def test_k_larger_than_the_collection_and_invalid_k(app):
         app.ask("troops", k=0)
     with pytest.raises(InputError, match="k must be"):
         app.ask("troops", k=-3)
-
-
-@pytest.fixture
-def fake_model(monkeypatch):
-    monkeypatch.setattr(
-        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
-    )
 
 
 @pytest.mark.parametrize(

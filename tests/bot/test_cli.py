@@ -6,7 +6,7 @@ import json
 import pytest
 
 from bot import cli
-from tests.conftest import EXAMPLES, HashingEmbedder
+from tests.conftest import EXAMPLES
 
 CONTRACT = {"question", "answer", "abstained", "citations", "mode", "timings_ms"}
 CITATION_CONTRACT = {
@@ -24,10 +24,8 @@ CITATION_CONTRACT = {
 
 
 @pytest.fixture(autouse=True)
-def _fake_model(monkeypatch):
-    monkeypatch.setattr(
-        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
-    )
+def _fake_model(fake_model):
+    """Every command here runs on the hashing fake (tests/conftest.py)."""
 
 
 def run(capsys, *argv, stdin=None, monkeypatch=None):

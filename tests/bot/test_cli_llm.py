@@ -7,16 +7,14 @@ import pytest
 
 from bot import cli
 from tests.bot.fake_llm import Reply, passage_with, start_fake_llm, stop_fake_llm
-from tests.conftest import EXAMPLES, HashingEmbedder
+from tests.conftest import EXAMPLES
 
 QUESTION = "How many members joined the Port Calder strike?"
 
 
 @pytest.fixture(autouse=True)
-def _fake_model(monkeypatch):
-    monkeypatch.setattr(
-        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
-    )
+def _fake_model(fake_model):
+    """Every command here runs on the hashing fake (tests/conftest.py)."""
 
 
 @pytest.fixture

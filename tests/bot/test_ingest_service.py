@@ -35,10 +35,8 @@ Investigators have not said what started it. Two shelters are open in Greenvale.
 
 
 @pytest.fixture(autouse=True)
-def _fake_model(monkeypatch):
-    monkeypatch.setattr(
-        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
-    )
+def _fake_model(fake_model):
+    """Every command here runs on the hashing fake (tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -11,17 +11,9 @@ import pytest
 
 from bot import cli
 from bot.feedback import FeedbackStore
-from tests.conftest import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
-
-
-@pytest.fixture
-def fake_model(monkeypatch):
-    monkeypatch.setattr(
-        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
-    )
 
 
 def test_run_without_a_token_is_one_line_and_status_2(capsys):

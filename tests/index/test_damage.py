@@ -158,11 +158,9 @@ def test_truncated_store_gives_clear_error(filled, settings, fake_embedder):
 
 def test_cli_reports_damaged_store_without_traceback(filled, settings, capsys, monkeypatch):
     from bot import cli
-    from tests.conftest import HashingEmbedder
+    from tests.conftest import use_fake_model
 
-    monkeypatch.setattr(
-        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
-    )
+    use_fake_model(monkeypatch)
     db = settings.data_dir / "briefbot.sqlite3"
     _checkpoint(db)
     _damage_pages(db)

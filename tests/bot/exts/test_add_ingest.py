@@ -27,7 +27,7 @@ from tests.bot.helpers import (
     make_client,
     run,
 )
-from tests.conftest import HashingEmbedder
+from tests.conftest import use_fake_model
 from tests.ingest_fixtures import (
     NEWS_PAGE,
     NEWS_PARAGRAPHS,
@@ -109,9 +109,7 @@ def test_add_url_fetches_the_page_like_the_cli(intranet, server, monkeypatch, ca
 
     # `briefbot add` on the same link stores the very same article.
     monkeypatch.setenv("BRIEFBOT_ALLOW_PRIVATE_URLS", "true")
-    monkeypatch.setattr(
-        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
-    )
+    use_fake_model(monkeypatch)
     assert cli.main(["add", url, "--json", "--collection", "from-cli"]) == 0
     from_cli = json.loads(capsys.readouterr().out)["article"]
     assert (from_cli["title"], from_cli["source"], from_cli["url"]) == (

@@ -152,11 +152,9 @@ def test_discord_and_the_cli_give_the_same_answer(client, capsys, monkeypatch):
     import json
 
     from bot import cli
-    from tests.conftest import HashingEmbedder
+    from tests.conftest import use_fake_model
 
-    monkeypatch.setattr(
-        "index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder()
-    )
+    use_fake_model(monkeypatch)
     add_examples(client)
     question = "How many members joined the strike at Port Calder?"
     collection = collection_for(GUILD_A)
