@@ -1,10 +1,12 @@
 """The extractive answer: the sentence that answers, the span within it, or an honest abstention.
 
-Each sentence of the retrieved passages is scored on four signals: how close its meaning is
-to the question (cosine), how many of the question's rarer words it contains, whether it holds
-something of the wanted type (a number for "how many"), and how well its passage ranked.
-A question that names something the passages never mention, or whose best sentence scores
-below the threshold, is not answered: the closest passages are still shown, marked as such.
+Each sentence of the top passages is scored by a small logistic model (FEATURES): how close
+its meaning is to the question (cosine), how many of the question's rarer words it and its
+neighbours contain, whether it holds something of the wanted type (a number for "how many"),
+and how well its passage ranked. A question that names something the passages never mention,
+whose best evidence comes from a passage not mentioning what it names, or whose best sentence
+scores below the threshold, is not answered: the closest passages are still shown, marked as
+such. Beside an answer, the next passages are shown as related reading, never as support.
 """
 
 from __future__ import annotations
@@ -138,8 +140,8 @@ def answer_question(
     )
     names = question_names(question)
     naming = {i for i, p in enumerate(passages[:sentence_passages]) if _mentions(p, names)}
-    # Only a sentence holding a number (a date) can answer "how many" ("when"), and only a
-    # passage that mentions what the question names: "the population of Glasgow" is not
+    # A sentence holding a number (a date) comes first for "how many" ("when"), then one from
+    # a passage that mentions what the question names: "the population of Glasgow" is not
     # answered by a sentence about Warsaw's population.
     prefer_type = qtype in _PREFER_TYPE
     scored.sort(key=lambda s: (prefer_type and not s.typed, s.passage_index not in naming))
