@@ -136,6 +136,15 @@ def export_onnx(plan: OnnxPlan, target: Path) -> None:
             os.unlink(tmp)
 
 
+def _remove_other_exports(keep: Path) -> None:
+    """Exports of older weights (a reinstalled model changes the key) are 90 MB each and would
+    pile up; another model's export costs only a re-export if it is needed again. A process
+    still using a removed file keeps its loaded copy."""
+    for old in keep.parent.glob("*.onnx"):
+        if old != keep:
+            old.unlink(missing_ok=True)
+
+
 class OnnxEmbedder:
     """Same name and vectors as SentenceTransformerEmbedder, without torch on the query path.
 
@@ -195,6 +204,7 @@ class OnnxEmbedder:
         if not self.path.is_file():
             log.info("exporting %s to ONNX once: %s", self._name, self.path)
             export_onnx(self._plan, self.path)
+            _remove_other_exports(self.path)
             return self._open()
         try:
             return self._open()

@@ -141,11 +141,20 @@ def test_a_damaged_cached_export_is_replaced_not_kept(tmp_path: Path) -> None:
     assert isinstance(first, OnnxEmbedder)
     expected = first.encode(["a question about troops"])
     first.path.write_bytes(b"not an onnx model")  # damaged on disk after the export
+    stale = first.path.with_name("0123456789abcdef.onnx")  # an export of older weights
+    stale.write_bytes(b"old")
     second = make_embedder(settings)
     assert isinstance(second, OnnxEmbedder)
     assert np.abs(second.encode(["a question about troops"]) - expected).max() < 1e-5
     assert second.backend == "onnx"
     assert first.path.stat().st_size > 1_000_000
+    assert stale.exists()  # a re-export of a damaged file keeps the rest
+
+    shutil.rmtree(tmp_path / "models")  # a first export clears older exports
+    (tmp_path / "models").mkdir()
+    stale.write_bytes(b"old")
+    assert make_embedder(settings).encode(["x"]).shape == (1, 384)
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [first.path.name]
 
 
 @pytest.mark.slow
