@@ -138,15 +138,19 @@ def answer_question(
     scored = score_sentences(
         question, question_vector, passages[:sentence_passages], encode, qtype, weights
     )
+    # What the question names, and what a quantity question counts: each passage is read once.
     names = question_names(question)
-    naming = {i for i, p in enumerate(passages[:sentence_passages]) if _mentions(p, names)}
+    wanted = names + focus_words(question)
+    mentioned = [_mentioned(wanted, p) for p in passages[:sentence_passages]]
+    naming = {i for i, found in enumerate(mentioned) if set(names) <= found}
     # A sentence holding a number (a date) comes first for "how many" ("when"), then one from
     # a passage that mentions what the question names: "the population of Glasgow" is not
     # answered by a sentence about Warsaw's population.
     prefer_type = qtype in _PREFER_TYPE
     scored.sort(key=lambda s: (prefer_type and not s.typed, s.passage_index not in naming))
     best = scored[0] if scored else None
-    missing = _missing_names(question, passages[:sentence_passages])
+    # Named (or counted) by the question, mentioned by no passage: the articles cannot answer.
+    missing = [w for w in wanted if not any(w in found for found in mentioned)]
     untyped = best is not None and qtype in _MUST_HAVE_TYPE and not best.typed
     reason = (
         "missing_terms"
@@ -312,27 +316,17 @@ def question_names(question: str) -> list[str]:
     return [w for i, w in enumerate(words) if not (i == 0 and question.strip().startswith(w))]
 
 
-def _mentions(passage: Passage, names: list[str]) -> bool:
-    """Whether the passage (or its article's title) mentions every one of `names`."""
-    return not names or not _unmentioned(names, [passage])
-
-
-def _missing_names(question: str, passages: Sequence[Passage]) -> list[str]:
-    """Names in the question, or the thing a quantity question counts, that no retrieved
-    passage mentions: the articles cannot answer it."""
-    return _unmentioned(question_names(question) + focus_words(question), passages)
-
-
-def _unmentioned(names: list[str], passages: Sequence[Passage]) -> list[str]:
-    haystack = " ".join(p.article.title + " " + p.text for p in passages).lower()
-    stems = tokenize([haystack])[0]
-    known = set(stems)
-    missing = []
-    for name in names:
-        stemmed = tokenize([name])[0]
-        if stemmed and not any(s in known for s in stemmed) and name.lower() not in haystack:
-            missing.append(name)
-    return missing
+def _mentioned(words: list[str], passage: Passage) -> set[str]:
+    """Those of `words` the passage or its article's title mentions, by stem or as written
+    (a word with no stem, a stopword, counts as mentioned)."""
+    haystack = (passage.article.title + " " + passage.text).lower()
+    known = set(tokenize([haystack])[0])
+    found = set()
+    for word in words:
+        stems = tokenize([word])[0]
+        if not stems or any(s in known for s in stems) or word.lower() in haystack:
+            found.add(word)
+    return found
 
 
 def highlight(sentence_text: str, question: str, qtype: QType) -> Span | None:
