@@ -62,8 +62,8 @@ def plan_for(location: str) -> OnnxPlan | None:
         pooling = json.loads((folder / pooling_path / "config.json").read_text())
         config = json.loads((folder / "config.json").read_text())
         st_config = json.loads((folder / "sentence_bert_config.json").read_text())
-        weights = next(p for p in _weight_files(folder))
-    except (OSError, ValueError, KeyError, StopIteration):
+        weights = _weight_files(folder)[0]
+    except (OSError, ValueError, KeyError, StopIteration, IndexError):
         return None
     modes = {k: v for k, v in pooling.items() if k.startswith("pooling_mode_") and v}
     mean_only = set(modes) == {"pooling_mode_mean_tokens"}
