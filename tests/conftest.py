@@ -58,6 +58,15 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def server():
+    """A local web server for link tests (tests/ingest_fixtures.py: routes, pages, PDFs)."""
+    from tests.ingest_fixtures import serving
+
+    with serving() as srv:
+        yield srv
+
+
+@pytest.fixture
 def fake_embedder() -> HashingEmbedder:
     return HashingEmbedder()
 

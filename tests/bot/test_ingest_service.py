@@ -20,7 +20,6 @@ from tests.ingest_fixtures import (
     Route,
     html_route,
     make_pdf,
-    serving,
     wrap,
 )
 
@@ -37,12 +36,6 @@ Investigators have not said what started it. Two shelters are open in Greenvale.
 @pytest.fixture(autouse=True)
 def _fake_model(fake_model):
     """Every command here runs on the hashing fake (tests/conftest.py)."""
-
-
-@pytest.fixture
-def server():
-    with serving() as srv:
-        yield srv
 
 
 @pytest.fixture

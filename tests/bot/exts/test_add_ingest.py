@@ -34,7 +34,6 @@ from tests.ingest_fixtures import (
     SYNDICATED,
     html_route,
     make_pdf,
-    serving,
     wrap,
 )
 
@@ -48,12 +47,6 @@ FIRE_PDF = make_pdf(
     [["Harlow Ridge fire update", "", *wrap(" ".join(NEWS_PARAGRAPHS))]],
     title="Harlow Ridge fire update",
 )
-
-
-@pytest.fixture
-def server():
-    with serving() as srv:
-        yield srv
 
 
 @pytest.fixture
