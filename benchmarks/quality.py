@@ -201,10 +201,10 @@ def dense_predict(app, embedder) -> Callable[[str], Prediction]:
 
 def lexical_predict(app) -> Callable[[str], Prediction]:
     """bm25s alone: best BM25 chunk, then its sentence sharing most (idf-weighted) terms."""
-    from bot.answer.extractive import _lexical_overlap
+    from index.lexical import term_coverage
 
     lexical = app.knowledge.caches.get("default").lexical
-    return _top_chunk_predictor(app, lambda q: lexical.search(q, 5), _lexical_overlap)
+    return _top_chunk_predictor(app, lambda q: lexical.search(q, 5), term_coverage)
 
 
 def txtai_predict(articles: list[BenchArticle], embedder, model_path: str):

@@ -227,6 +227,29 @@ class LexicalSegments:
         return top_k(self._ids, self.scores(query), k)
 
 
+_ASKING = (
+    "what which who whom whose when where why how many much does did do is are was were "
+    "the a an of in on at to for by with from about"
+)
+# Words of a question that say what kind of answer is wanted, not what it is about, as
+# written and as `tokenize` stems them ("many" -> "mani", "does" -> "doe", "why" -> "whi"),
+# so that a sentence saying "many" gets no credit for matching "how many".
+QUESTION_WORDS = frozenset(_ASKING.split()) | frozenset(tokenize([_ASKING])[0])
+
+
+def term_coverage(query: str, texts: list[str]) -> list[float]:
+    """Share of the query's content words (stemmed, weighted by their rarity among `texts`)
+    that each text contains: 1.0 when a text has them all."""
+    terms = set(tokenize([query])[0]) - QUESTION_WORDS
+    if not terms:
+        return [0.0] * len(texts)
+    bags = [set(tokens) for tokens in tokenize(texts)]
+    n = len(bags)
+    idf = {t: math.log(1 + n / (1 + sum(t in bag for bag in bags))) + 0.5 for t in terms}
+    total = sum(idf.values())
+    return [sum(idf[t] for t in terms if t in bag) / total for bag in bags]
+
+
 def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
     """The k best (chunk id, score) pairs with a positive score, best first."""
     if not len(scores) or k <= 0:

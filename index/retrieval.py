@@ -1,4 +1,5 @@
-"""Hybrid search over one collection: dense (FAISS) and lexical (BM25) scores, fused.
+"""Hybrid search over one collection: dense (FAISS) and lexical (BM25) scores, fused, then
+the best candidates re-scored by their best sentence (index/rerank.py).
 
 Each candidate found by either side gets both scores (cosine by reconstructing its vector,
 BM25 from the full score array), so fusion compares like with like instead of ranks alone.
@@ -12,6 +13,7 @@ import numpy as np
 
 from index.interfaces import PassageSource, SearchableCollection
 from index.models import Passage
+from index.rerank import RerankWeights, rerank_scores
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class FusionWeights:
     dense: float = 0.5
     dense_candidates: int = 50
     lexical_candidates: int = 50
+    rerank: RerankWeights = RerankWeights()
 
 
 def fuse_scores(
@@ -67,8 +70,23 @@ def hybrid_search(
                 lexical[chunk_id] = float(lexical_all[pos])
     fused = fuse_scores(dense, lexical, weights.dense)
     best_lexical = max(lexical.values(), default=0.0) or 1.0
-    ranked = sorted(fused, key=lambda i: (-fused[i], i))[: max(k * 2, k + 5)]
+    relative_lexical = {i: score / best_lexical for i, score in lexical.items()}
+    depth = max(k * 2, k + 5, weights.rerank.depth)
+    ranked = sorted(fused, key=lambda i: (-fused[i], i))[:depth]
     chunks = store.chunks_by_ids(ranked)
+    final = fused
+    if weights.rerank.depth > 0 and chunks:
+        found = [chunks[i] for i in ranked if i in chunks]
+        final = rerank_scores(
+            query,
+            query_vector,
+            found,
+            store.sentence_vectors([c.id for c in found]),
+            dense,
+            relative_lexical,
+            weights.rerank,
+        )
+        ranked = sorted(final, key=lambda i: (-final[i], i))
     articles = store.articles_by_ids(sorted({c.article_id for c in chunks.values()}))
     passages: list[Passage] = []
     for chunk_id in ranked:
@@ -84,9 +102,9 @@ def hybrid_search(
                 start=chunk.start,
                 end=chunk.end,
                 sentences=chunk.sentences,
-                score=fused[chunk_id],
+                score=final[chunk_id],
                 dense_score=dense.get(chunk_id, 0.0),
-                lexical_score=lexical.get(chunk_id, 0.0) / best_lexical,
+                lexical_score=relative_lexical.get(chunk_id, 0.0),
             )
         )
         if len(passages) == k:

@@ -11,7 +11,6 @@ such. Beside an answer, the next passages are shown as related reading, never as
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import numpy as np
 from bot.answer.briefing import conflicting_figures, newest_first
 from bot.answer.models import Answer, Citation
 from bot.answer.qtypes import QType, candidates, classify, with_unit
-from index.lexical import tokenize
+from index.lexical import QUESTION_WORDS, term_coverage, tokenize
 from index.models import Passage, Sentence, Span
 
 SentenceEncoder = Callable[[list[str]], np.ndarray]
@@ -32,43 +31,6 @@ _PREFER_TYPE = frozenset({QType.NUMBER, QType.DATE})
 # 10 unanswerable ones (worse than chance), since "when" is often answered by an event
 # ("after the war") rather than a date.
 _MUST_HAVE_TYPE = frozenset({QType.NUMBER})
-
-_QUESTION_WORDS = frozenset(
-    [
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "many",
-        "much",
-        "does",
-        "did",
-        "do",
-        "is",
-        "are",
-        "was",
-        "were",
-        "the",
-        "a",
-        "an",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "by",
-        "with",
-        "from",
-        "about",
-    ]
-)
-
 
 FEATURES = (
     "dense",  # cosine of sentence and question
@@ -231,7 +193,7 @@ def sentence_features(
     """One row of FEATURES per (passage index, sentence, text) item."""
     vectors = encode([text for _, _, text in items])
     dense = vectors @ question_vector
-    lexical = _lexical_overlap(question, [text for _, _, text in items])
+    lexical = term_coverage(question, [text for _, _, text in items])
     top_passage = max(passages[0].score, 1e-9)
     question_lower = question.lower()
     rows = []
@@ -258,18 +220,6 @@ def sentence_features(
             )
         )
     return np.asarray(rows, dtype=np.float64)
-
-
-def _lexical_overlap(question: str, sentences: list[str]) -> list[float]:
-    """Share of the question's content words (stemmed, idf-weighted) found in each sentence."""
-    terms = set(tokenize([question])[0]) - _QUESTION_WORDS
-    if not terms:
-        return [0.0] * len(sentences)
-    bags = [set(tokens) for tokens in tokenize(sentences)]
-    n = len(bags)
-    idf = {t: math.log(1 + n / (1 + sum(t in bag for bag in bags))) + 0.5 for t in terms}
-    total = sum(idf.values())
-    return [sum(idf[t] for t in terms if t in bag) / total for bag in bags]
 
 
 _FOCUS = re.compile(
@@ -335,7 +285,7 @@ def highlight(sentence_text: str, question: str, qtype: QType) -> Span | None:
     Among candidates not already in the question, the one closest to the question's words
     wins ("11,000 ... troops" when asked about troops, not "two" of "a day or two").
     """
-    terms = set(tokenize([question])[0]) - _QUESTION_WORDS
+    terms = set(tokenize([question])[0]) - QUESTION_WORDS
     found = [
         c
         for c in candidates(sentence_text, qtype)

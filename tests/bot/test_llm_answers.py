@@ -135,7 +135,7 @@ def test_citations_are_renumbered_in_order_of_use(make_app, fake_llm):
 
 
 def test_the_request_holds_the_rules_and_only_the_top_passages(make_app, fake_llm):
-    fake_llm.script(strike_and_hospital)
+    fake_llm.script(lambda body: Reply.answer(f"3,400 joined [{passage_with(body, '3,400')}]."))
     make_app(llm_passages=3, llm_model="test-model").ask(STRIKE_Q)
     (request,) = fake_llm.requests
     assert request.path == "/v1/chat/completions"

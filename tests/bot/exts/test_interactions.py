@@ -54,7 +54,8 @@ def test_ask_defers_first_then_sends_one_embed_without_mentions(client):
     # The same answer the CLI gives for the same articles and question.
     cli = render.answer_json(client.service.ask(question, collection_for(GUILD_A)))
     assert [f["name"] for f in embed["fields"]] == [
-        f"[{c['n']}] {c['title']}" for c in cli["citations"][:5]
+        f"[{c['n']}] {c['title']}{render.citation_marker(c['answers'], cli['abstained'])}"
+        for c in cli["citations"][:5]
     ]
     buttons = payload["components"][0]["components"]
     assert [b.get("label") for b in buttons][0] == "Sources"
@@ -164,5 +165,6 @@ def test_discord_and_the_cli_give_the_same_answer(client, capsys, monkeypatch):
     embed = sent.requests[1].payload["embeds"][0]
     assert from_cli["highlight"] and f"**{from_cli['highlight']}**" in embed["description"]
     assert [f["name"] for f in embed["fields"]] == [
-        f"[{c['n']}] {c['title']}" for c in from_cli["citations"][:5]
+        f"[{c['n']}] {c['title']}{render.citation_marker(c['answers'], from_cli['abstained'])}"
+        for c in from_cli["citations"][:5]
     ]
