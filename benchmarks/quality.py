@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.news import run_news_check
 from benchmarks.squad import (
     DEFAULT_PATH,
     BenchArticle,
@@ -469,6 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     text += [
         f"| {t:.2f} | {a:.3f} | {fa:.3f} | {acc:.3f} |" for t, a, fa, acc in curves["Briefbot"]
     ]
+    news = run_news_check(MODEL_CACHE)
+    if news is not None:
+        text += ["", "### News check (../shared/corpora, benchmarks/news.py)", "", news.markdown()]
     text += ["", f"Run time: {total / 60:.1f} min."]
     output = "\n".join(text)
     print(output)
