@@ -331,11 +331,13 @@ class KnowledgeBase:
         return RetrievalResult(tuple(passages), vector)
 
     def sentence_vectors(self, passages: Sequence[Passage]) -> dict[str, np.ndarray]:
-        """Stored vectors of the passages' sentences, by sentence text (for the answer engine)."""
-        stored = self.store.sentence_vectors([p.chunk_id for p in passages])
+        """Stored vectors of the passages' sentences, by sentence text (for the answer engine);
+        read from the store only for passages that retrieval did not already read them for."""
+        unread = [p.chunk_id for p in passages if p.sentence_vectors is None]
+        stored = self.store.sentence_vectors(unread) if unread else {}
         found: dict[str, np.ndarray] = {}
         for p in passages:
-            matrix = stored.get(p.chunk_id)
+            matrix = stored.get(p.chunk_id) if p.sentence_vectors is None else p.sentence_vectors
             if matrix is not None and len(matrix) == len(p.sentences):
                 for (_, text), vector in zip(p.sentence_texts(), matrix, strict=True):
                     found[text] = vector

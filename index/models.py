@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class RawArticle:
@@ -70,6 +72,8 @@ class Passage:
     score: float
     dense_score: float = 0.0
     lexical_score: float = 0.0
+    # The stored vectors of `sentences`, one row each, when retrieval already read them.
+    sentence_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def text_at(self, start: int, end: int) -> str:
         """The text of an article-relative span inside this passage."""

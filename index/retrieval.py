@@ -75,16 +75,12 @@ def hybrid_search(
     ranked = sorted(fused, key=lambda i: (-fused[i], i))[:depth]
     chunks = store.chunks_by_ids(ranked)
     final = fused
+    sentence_vectors: dict[int, np.ndarray] = {}
     if weights.rerank.depth > 0 and chunks:
         found = [chunks[i] for i in ranked if i in chunks]
+        sentence_vectors = store.sentence_vectors([c.id for c in found])
         final = rerank_scores(
-            query,
-            query_vector,
-            found,
-            store.sentence_vectors([c.id for c in found]),
-            dense,
-            relative_lexical,
-            weights.rerank,
+            query, query_vector, found, sentence_vectors, dense, relative_lexical, weights.rerank
         )
         ranked = sorted(final, key=lambda i: (-final[i], i))
     articles = store.articles_by_ids(sorted({c.article_id for c in chunks.values()}))
@@ -105,6 +101,7 @@ def hybrid_search(
                 score=final[chunk_id],
                 dense_score=dense.get(chunk_id, 0.0),
                 lexical_score=relative_lexical.get(chunk_id, 0.0),
+                sentence_vectors=sentence_vectors.get(chunk_id),
             )
         )
         if len(passages) == k:

@@ -104,3 +104,18 @@ def test_depth_zero_keeps_the_fused_order(kb):
     assert [p.score for p in plain] == sorted((p.score for p in plain), reverse=True)
     assert {p.chunk_id for p in plain} == {p.chunk_id for p in reranked}
     assert [p.score for p in reranked] == sorted((p.score for p in reranked), reverse=True)
+
+
+def test_passages_carry_the_sentence_vectors_retrieval_read(kb, monkeypatch):
+    """The answer engine gets them from the passages: one SQLite read per question, not two."""
+    kb.add([RawArticle(text="Troops were deployed. The border was closed.", origin="a")])
+    passages = kb.search("default", QUERY, k=1)
+    stored = kb.store.sentence_vectors([passages[0].chunk_id])[passages[0].chunk_id]
+    np.testing.assert_array_equal(passages[0].sentence_vectors, stored)
+
+    def no_second_read(ids):
+        raise AssertionError(f"sentence vectors read again for {ids}")
+
+    monkeypatch.setattr(kb.store, "sentence_vectors", no_second_read)
+    by_text = kb.sentence_vectors(passages)
+    assert set(by_text) == {text for _, text in passages[0].sentence_texts()}
