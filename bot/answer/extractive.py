@@ -61,10 +61,16 @@ class Weights:
     The coefficients are hand-set; a fit on the tuning half of SQuAD 2.0
     (benchmarks/fit_weights.py) did no better on the test half, see docs/BENCHMARKS.md. The
     service passes the configured threshold (BRIEFBOT_ABSTAIN_THRESHOLD) as `abstain_below`.
+
+    The passage's weight went from 0.9 to 2.0 (intercept -4.2 to -5.3, so that a sentence of
+    the top passage keeps about the same probability) once retrieval re-scored passages by
+    their best sentence (index/rerank.py), which made the passage score more telling: on both
+    SQuAD halves hit@1 +0.4/+0.6, answer accuracy +0.2/+0.4 and more abstention at the same
+    threshold (docs/BENCHMARKS.md).
     """
 
-    coefficients: tuple[float, ...] = (4.0, 3.0, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0)
-    intercept: float = -4.2
+    coefficients: tuple[float, ...] = (4.0, 3.0, 0.9, 2.0, 0.0, 0.0, 0.0, 0.0)
+    intercept: float = -5.3
     abstain_below: float = 0.30
 
 
