@@ -45,7 +45,9 @@ def rerank_scores(
     chunk_lexical: Mapping[int, float],
     weights: RerankWeights,
 ) -> dict[int, float]:
-    """The final score of each candidate chunk, by id (higher is better).
+    """The final score of each candidate chunk, by id (higher is better): the weighted mean of
+    four scores that are each at most 1, so it stays on the 0-1 scale of fused scores (the
+    `score` of a passage shown in citations).
 
     `chunk_lexical` is BM25 already scaled to the best candidate's (0-1). A chunk without
     stored sentence vectors falls back on its chunk cosine for its best sentence.
@@ -60,6 +62,12 @@ def rerank_scores(
     best_lexical: dict[int, float] = {}
     for owner, share in zip(owners, coverage, strict=True):
         best_lexical[owner] = max(best_lexical.get(owner, 0.0), share)
+    total = (
+        weights.chunk_dense
+        + weights.chunk_lexical
+        + weights.sentence_dense
+        + weights.sentence_lexical
+    ) or 1.0
     scores: dict[int, float] = {}
     for chunk in candidates:
         dense = chunk_dense.get(chunk.id, 0.0)
@@ -72,5 +80,5 @@ def rerank_scores(
             + weights.chunk_lexical * chunk_lexical.get(chunk.id, 0.0)
             + weights.sentence_dense * best_dense
             + weights.sentence_lexical * best_lexical.get(chunk.id, 0.0)
-        )
+        ) / total
     return scores

@@ -54,15 +54,30 @@ def test_a_chunk_without_sentence_vectors_falls_back_on_its_chunk_cosine():
     )
     without = rerank_scores(QUERY, q, [only], {}, {7: 0.5}, {7: 1.0}, RerankWeights())
     weights = RerankWeights()
+    total = (
+        weights.chunk_dense
+        + weights.chunk_lexical
+        + weights.sentence_dense
+        + weights.sentence_lexical
+    )
     expected = (
         (weights.chunk_dense + weights.sentence_dense) * 0.5
         + weights.chunk_lexical
         + weights.sentence_lexical * 1.0
-    )
+    ) / total
     assert without[7] == pytest.approx(expected)
     best_sentence = 0.7071  # cos 45 degrees, above the chunk's 0.5
-    gain = weights.sentence_dense * (best_sentence - 0.5)
+    gain = weights.sentence_dense * (best_sentence - 0.5) / total
     assert with_vectors[7] == pytest.approx(expected + gain, 1e-3)
+
+
+def test_scores_stay_on_the_zero_to_one_scale():
+    q = unit(1, 0)
+    perfect = chunk(3, "Troops were deployed to the border.")
+    scores = rerank_scores(
+        QUERY, q, [perfect], {3: q[None, :]}, {3: 1.0}, {3: 1.0}, RerankWeights()
+    )
+    assert scores[3] == pytest.approx(1.0)
 
 
 def test_search_ranks_the_article_that_states_the_fact_first(kb):
