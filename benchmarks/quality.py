@@ -485,9 +485,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _default_threshold() -> float:
+    from bot.service import abstain_threshold
     from bot.settings import Settings
 
-    return Settings().abstain_threshold
+    return abstain_threshold(Settings())
 
 
 if __name__ == "__main__":

@@ -355,11 +355,12 @@ def queries(service: Any, recorder: RecordingEmbedder, questions: list[str]) -> 
     kb = service.knowledge
     service.ask(questions[0])  # load the caches: that is start-up, not a query
     cache = kb.caches.get("default")
-    full, limit = [], []
+    full, limit, reader = [], [], []
     for question in questions:
         with timed() as elapsed:
-            service.ask(question)
+            answer = service.ask(question)
         full.append(elapsed() * 1000)
+        reader.append(answer.timings_ms.get("reader", 0.0))
     candidates = kb.settings.dense_candidates
     for question in questions:
         with timed() as elapsed:
@@ -373,6 +374,7 @@ def queries(service: Any, recorder: RecordingEmbedder, questions: list[str]) -> 
         "answer_ms": answer,
         "limit_ms": bound,
         "ratio_p50": round(answer["p50"] / bound["p50"], 2),
+        "reader_ms": percentiles(reader),
     }
 
 
@@ -397,9 +399,14 @@ def add_one(service: Any, recorder: RecordingEmbedder, tag: str) -> dict[str, An
 
 
 def probe_rss(data_dir: Path, model: str, question: str) -> dict[str, Any]:
-    """(in a fresh child process) RSS after the model is loaded, then holding the collection."""
+    """(in a fresh child process) RSS after the models are loaded (the embedder, and the answer
+    reader when it is used), then holding the collection."""
+    from bot.answer.reader import ReaderInput
+
     service, recorder = make_service(data_dir, model)
     recorder.encode([question])
+    if service.reader is not None:
+        service.reader.probabilities(question, [ReaderInput("Loading the reader.")])
     before = rss_mb()
     service.ask(question)
     after = rss_mb()
@@ -525,7 +532,9 @@ def run(plan: Plan, work: Path, squad_path: Path, plot: Path | None) -> Results:
 
 
 def verdicts(figures: dict[str, Any]) -> list[str]:
-    """Each target of issue 8 with the measured figure: met or missed, and by how much."""
+    """Each target with the measured figure: met or missed, and by how much. The answer
+    targets are issue 14's, with the trained reader (issue 8's were 30 / 60 ms and 3 s
+    without it)."""
     lines = []
 
     def check(name: str, value: float, target: float, unit: str, higher: bool = False) -> None:
@@ -538,7 +547,7 @@ def verdicts(figures: dict[str, Any]) -> list[str]:
 
     check("ingest vs raw encode", figures["ingest"]["ratio"], 0.9, "x", higher=True)
     sizes = figures["sizes"]
-    for size, p50, p99 in (("10000", 30, 100), ("100000", 60, None), ("1000", None, None)):
+    for size, p50, p99 in (("10000", 50, 100), ("100000", 80, None), ("1000", None, None)):
         if size not in sizes:
             continue
         answer, limit = sizes[size]["answer_ms"], sizes[size]["limit_ms"]
@@ -550,6 +559,11 @@ def verdicts(figures: dict[str, Any]) -> list[str]:
             f"       overhead at {int(size):,}: p50 {answer['p50']} ms vs limit {limit['p50']} ms "
             f"= {sizes[size]['ratio_p50']}x"
         )
+        if "reader_ms" in sizes[size]:
+            lines.append(
+                f"       the reader's own share at {int(size):,}: "
+                f"p50 {sizes[size]['reader_ms']['p50']} ms"
+            )
     for size, entry in sizes.items():
         if int(size) >= 10_000:
             value = entry["add_one"]["beyond_embedding_seconds"]
@@ -561,7 +575,7 @@ def verdicts(figures: dict[str, Any]) -> list[str]:
         2.5,
         "KB",
     )
-    check("cold `briefbot ask`", figures["cold_start"]["ask_seconds"], 3.0, "s")
+    check("cold `briefbot ask`", figures["cold_start"]["ask_seconds"], 2.0, "s")
     return lines
 
 

@@ -75,6 +75,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "fallback_reason": answer.fallback_reason,
         "abstain_reason": answer.abstain_reason,
         "checks": list(answer.checks),
+        "reader": answer.reader,
     }
 
 

@@ -52,6 +52,18 @@ def describe_commands(payloads: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def reader_status(settings: Settings) -> str:
+    """Which reader chooses answers, and why the rules do when the model was asked for."""
+    if settings.reader == "rules":
+        return "rules (BRIEFBOT_READER=rules)"
+    from bot.answer.reader import MODEL_DIR
+    from bot.service import answer_reader
+
+    if answer_reader(settings) is None:
+        return "rules (the trained model could not be loaded; see the warning above)"
+    return f"trained model ({MODEL_DIR}, checksum ok)"
+
+
 def check(settings: Settings, out: TextIO | None = None) -> int:
     """Load everything the bot needs and validate the commands; exit status 0 when ready."""
     out = out or sys.stdout
@@ -76,6 +88,7 @@ def check(settings: Settings, out: TextIO | None = None) -> int:
     embedder = service.knowledge.embedder
     backend = getattr(embedder, "backend", "torch")
     print(f"model: {embedder.name} ({dimension} dimensions, {backend})", file=out)
+    print(f"answer reader: {reader_status(settings)}", file=out)
     print(
         f"index: {'ok' if collections.ok else 'PROBLEMS'}, collections {collections.checked}",
         file=out,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.answer.extractive import Weights, answer_question
+from bot.answer.extractive import RULES_THRESHOLD, SentenceScorer, Weights, answer_question
 from bot.answer.models import Answer
 from bot.settings import Settings
 from index.backup import ArchiveHeader, export_collection, read_archive
@@ -54,6 +54,24 @@ class Overrides:
     source: str | None = None
     url: str | None = None
     published: date | None = None
+
+
+def answer_reader(settings: Settings) -> SentenceScorer | None:
+    """The trained answer reader, or None for the rules (by setting, or because the shipped
+    model cannot be loaded: one warning, then the rules answer)."""
+    if settings.reader == "rules":
+        return None
+    from bot.answer.reader import shared_reader
+
+    return shared_reader()
+
+
+def abstain_threshold(settings: Settings) -> float:
+    """BRIEFBOT_ABSTAIN_THRESHOLD when set, else the default of the reader in use."""
+    if settings.abstain_threshold is not None:
+        return settings.abstain_threshold
+    reader = answer_reader(settings)
+    return reader.abstain_below if reader is not None else RULES_THRESHOLD
 
 
 class SentenceCache:
@@ -278,19 +296,29 @@ class Briefbot:
             result.query_vector,
             result.passages,
             self._sentence_encoder(self.knowledge.sentence_vectors(result.passages)),
-            Weights(abstain_below=self.settings.abstain_threshold),
+            Weights(abstain_below=self.abstain_threshold),
             max_citations=k,
+            reader=self.reader,
         )
         answered = time.perf_counter()
         timings = {
             "retrieve": round((retrieved - started) * 1000, 1),
             "answer": round((answered - retrieved) * 1000, 1),
+            **answer.timings_ms,  # "reader": the trained reader's share of "answer"
         }
         if self._use_llm():
             answer = self._written(question, result.passages, answer, on_partial)
             timings["llm"] = round((time.perf_counter() - answered) * 1000, 1)
         timings["total"] = round((time.perf_counter() - started) * 1000, 1)
         return replace(_with_as_of(answer), timings_ms=timings)
+
+    @property
+    def reader(self) -> SentenceScorer | None:
+        return answer_reader(self.settings)
+
+    @property
+    def abstain_threshold(self) -> float:
+        return abstain_threshold(self.settings)
 
     @property
     def writes_answers(self) -> bool:

@@ -14,7 +14,13 @@ class Settings(IndexSettings):
 
     # Answering
     top_k: int = Field(default=5, ge=1, le=25, description="Citations shown with an answer.")
-    abstain_threshold: float = Field(default=0.40, ge=0.0, le=1.0)
+    # None: the chosen reader's own default (the trained model's card, or RULES_THRESHOLD).
+    abstain_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    reader: Literal["model", "rules"] = Field(
+        default="model",
+        description="model: the trained answer reader shipped in the package; rules: the "
+        "feature rules alone (also the fallback when the model cannot be loaded).",
+    )
     max_question_chars: int = Field(default=2000, ge=10, le=100_000)
 
     # Discord

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from index.embedding import SentenceTransformerEmbedder, Vectors, resolve_model
 
@@ -145,6 +146,21 @@ def _remove_other_exports(keep: Path) -> None:
             old.unlink(missing_ok=True)
 
 
+def padded_inputs(encodings: list[Any]) -> dict[str, npt.NDArray[np.int64]]:
+    """A BERT model's three inputs for `tokenizers` encodings, padded to the longest (the
+    answer reader in bot/answer/reader.py feeds its model the same way)."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    types = np.zeros_like(ids)
+    for row, e in enumerate(encodings):
+        n = len(e.ids)
+        ids[row, :n] = e.ids
+        mask[row, :n] = 1
+        types[row, :n] = e.type_ids
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
 class OnnxEmbedder:
     """Same name and vectors as SentenceTransformerEmbedder, without torch on the query path.
 
@@ -245,18 +261,9 @@ class OnnxEmbedder:
         return out
 
     def _encode_batch(self, encodings: list[Any]) -> Vectors:
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        types = np.zeros_like(ids)
-        for row, e in enumerate(encodings):
-            n = len(e.ids)
-            ids[row, :n] = e.ids
-            mask[row, :n] = 1
-            types[row, :n] = e.type_ids
-        hidden = self._session.run(
-            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        )[0]
+        feed = padded_inputs(encodings)
+        mask = feed["attention_mask"]
+        hidden = self._session.run(None, feed)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -12,14 +12,17 @@ such. Beside an answer, the next passages are shown as related reading, never as
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 
 from bot.answer.briefing import conflicting_figures, newest_first
 from bot.answer.models import Answer, Citation
 from bot.answer.qtypes import QType, candidates, classify, with_unit
+from bot.answer.reader import ReaderInput
 from index.lexical import QUESTION_WORDS, term_coverage, tokenize
 from index.models import Passage, Sentence, Span
 
@@ -55,6 +58,39 @@ RELATED_SHARE = 0.4
 
 
 @dataclass(frozen=True)
+class ReaderPolicy:
+    """How the trained reader (bot/answer/reader.py) and the rules share the decision.
+
+    `candidates`: the reader reads this many sentences, the rules' best first (its cost grows
+    with each one, about 6 ms a sentence on one core). `rules_weight`: the rules' log-odds
+    added to the reader's, so a sentence's final probability weighs what the reader read with
+    how well its passage was retrieved, which the reader cannot see. `confidence_rules_weight`:
+    the same for the probability abstention is decided on. `names_in_evidence`:
+    whether the evidence must come from a passage naming what the question names (a rule for
+    the rules reader; the trained reader reads names itself).
+    """
+
+    candidates: int = 6
+    rules_weight: float = 1.0
+    confidence_rules_weight: float = 0.0
+    names_in_evidence: bool = False
+    prefer_typed: bool = False
+
+
+# The default abstention threshold of the rules alone (chosen on the SQuAD tuning half).
+RULES_THRESHOLD = 0.40
+
+
+class SentenceScorer(Protocol):
+    """What answering needs of a reader: the probability that each candidate answers."""
+
+    @property
+    def abstain_below(self) -> float: ...
+
+    def probabilities(self, question: str, items: Sequence[ReaderInput]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
 class Weights:
     """A logistic model over FEATURES: the probability that a sentence holds the answer.
 
@@ -79,12 +115,18 @@ class ScoredSentence:
     passage_index: int
     sentence: Sentence
     text: str
-    score: float  # probability that it answers
+    score: float  # probability that it answers (what chooses among sentences)
     features: tuple[float, ...]
+    # What the abstention threshold is compared with, when it differs from `score`.
+    confidence: float | None = None
 
     @property
     def typed(self) -> bool:
         return self.features[2] > 0.5
+
+    @property
+    def sure(self) -> float:
+        return self.score if self.confidence is None else self.confidence
 
 
 def answer_question(
@@ -95,8 +137,14 @@ def answer_question(
     weights: Weights | None = None,
     max_citations: int = 5,
     sentence_passages: int = SENTENCE_PASSAGES,
+    reader: SentenceScorer | None = None,
+    policy: ReaderPolicy | None = None,
 ) -> Answer:
-    """Pick evidence from `passages` (best first) and build the Answer with its citations."""
+    """Pick evidence from `passages` (best first) and build the Answer with its citations.
+
+    With a `reader`, the rules shortlist and the reader reads (`policy`): the combined
+    probability chooses the answer and decides abstention (`weights.abstain_below` is then a
+    threshold on it)."""
     weights = weights or Weights()
     qtype = classify(question)
     if not passages:
@@ -106,15 +154,24 @@ def answer_question(
     scored = score_sentences(
         question, question_vector, passages[:sentence_passages], encode, qtype, weights
     )
+    read_by, timings = "rules", {}
+    policy = policy or ReaderPolicy()
+    if reader is not None and scored:
+        started = time.perf_counter()
+        scored = read_sentences(question, scored, passages, reader, policy)
+        read_by = "model"
+        timings["reader"] = round((time.perf_counter() - started) * 1000, 1)
     # What the question names, and what a quantity question counts: each passage is read once.
     names = question_names(question)
     wanted = names + focus_words(question)
     mentioned = [_mentioned(wanted, p) for p in passages[:sentence_passages]]
     naming = {i for i, found in enumerate(mentioned) if set(names) <= found}
+    if read_by == "model" and not policy.names_in_evidence:
+        naming = set(range(len(mentioned)))
     # A sentence holding a number (a date) comes first for "how many" ("when"), then one from
     # a passage that mentions what the question names: "the population of Glasgow" is not
     # answered by a sentence about Warsaw's population.
-    prefer_type = qtype in _PREFER_TYPE
+    prefer_type = qtype in _PREFER_TYPE and (read_by == "rules" or policy.prefer_typed)
     scored.sort(key=lambda s: (prefer_type and not s.typed, s.passage_index not in naming))
     best = scored[0] if scored else None
     # Named (or counted) by the question, mentioned by no passage: the articles cannot answer.
@@ -128,12 +185,13 @@ def answer_question(
         else "names_not_in_evidence"
         if best is not None and best.passage_index not in naming
         else "low_score"
-        if best is None or best.score < weights.abstain_below
+        if best is None or best.sure < weights.abstain_below
         else None
     )
     if reason is not None:
         closest = _closest(passages, scored, max_citations)
-        return _abstain(question, qtype, closest, reason, None, best.score if best else 0.0)
+        abstention = _abstain(question, qtype, closest, reason, None, best.sure if best else 0.0)
+        return replace(abstention, reader=read_by, timings_ms=timings)
     citations = newest_first(
         _citations(question, qtype, passages, scored, max_citations, weights.abstain_below)
     )
@@ -145,8 +203,10 @@ def answer_question(
         citations=tuple(citations),
         qtype=qtype.value,
         highlight=lead.highlight_text or None,
-        confidence=round(best.score, 4),
+        confidence=round(best.sure, 4),
         conflicts=conflicting_figures(citations) if qtype is QType.NUMBER else (),
+        reader=read_by,
+        timings_ms=timings,
     )
 
 
@@ -172,6 +232,66 @@ def score_sentences(
     ]
     scored.sort(key=lambda s: -s.score)
     return scored
+
+
+def read_sentences(
+    question: str,
+    scored: list[ScoredSentence],
+    passages: Sequence[Passage],
+    reader: SentenceScorer,
+    policy: ReaderPolicy,
+) -> list[ScoredSentence]:
+    """`scored` re-scored by the reader (with the rules' log-odds, `policy.rules_weight`),
+    best first. The sentences it did not read keep their rules score, capped below the lowest
+    it read: they are never preferred to one it read."""
+    chosen, rest = scored[: policy.candidates], scored[policy.candidates :]
+    previous = _previous_sentences(passages)
+    inputs = [
+        ReaderInput(
+            s.text,
+            passages[s.passage_index].article.title,
+            previous.get((passages[s.passage_index].article.id, s.sentence.start), ""),
+        )
+        for s in chosen
+    ]
+    reader_logits = _logit(reader.probabilities(question, inputs))
+    rules_logits = _logit(np.array([s.score for s in chosen]))
+    scores = _sigmoid(reader_logits + policy.rules_weight * rules_logits)
+    sure = _sigmoid(reader_logits + policy.confidence_rules_weight * rules_logits)
+    read = [
+        replace(s, score=float(p), confidence=float(c))
+        for s, p, c in zip(chosen, scores, sure, strict=True)
+    ]
+    floor = min(s.score for s in read)
+    unread = [replace(s, score=min(s.score, floor * 0.99), confidence=0.0) for s in rest]
+    return sorted(read, key=lambda s: -s.score) + unread
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def _previous_sentences(passages: Sequence[Passage]) -> dict[tuple[int, int], str]:
+    """The sentence before each sentence of the passages (by article id and start), where the
+    passages hold it: what "he" or "the deal" in a sentence refers to."""
+    by_article: dict[int, dict[int, tuple[int, str]]] = {}
+    for passage in passages:
+        spans = by_article.setdefault(passage.article.id, {})
+        for sentence, text in passage.sentence_texts():
+            spans[sentence.start] = (sentence.end, text)
+    previous: dict[tuple[int, int], str] = {}
+    for article_id, spans in by_article.items():
+        starts = sorted(spans)
+        for before, after in zip(starts, starts[1:], strict=False):
+            end, text = spans[before]
+            if 0 <= after - end <= 4:  # adjacent: only whitespace between them
+                previous[(article_id, after)] = text
+    return previous
 
 
 def sentence_items(passages: Sequence[Passage]) -> list[tuple[int, Sentence, str]]:

@@ -60,3 +60,5 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     # What checking a written (LLM) answer changed: removed citations, dropped sentences.
     checks: tuple[str, ...] = ()
+    # Who chose the evidence sentence: "model" (the trained reader) or "rules".
+    reader: str = "rules"

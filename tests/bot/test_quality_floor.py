@@ -6,6 +6,7 @@ import pytest
 from benchmarks.news import CORPORA, run_news_check
 from benchmarks.quality import Report, abstains, briefbot_predict, build_briefbot, score
 from benchmarks.squad import DEFAULT_PATH, load
+from bot.service import abstain_threshold
 from bot.settings import Settings
 from tests.conftest import needs_shared
 
@@ -19,7 +20,7 @@ def test_one_article_sample_stays_above_a_floor(tmp_path, real_embedder):
     sample = [q for q in questions if q.article == article.title][:120]
     app = build_briefbot([article], tmp_path / "squad", real_embedder)
     # The index runs with threshold 0 so every confidence is seen; judge at the product default.
-    report = Report("Briefbot", default_threshold=Settings().abstain_threshold)
+    report = Report("Briefbot", default_threshold=abstain_threshold(Settings()))
     predict = briefbot_predict(app)
     for q in sample:
         report.predictions[q.id] = predict(q.question)
@@ -38,10 +39,11 @@ def test_one_article_sample_stays_above_a_floor(tmp_path, real_embedder):
 
 def test_news_check_stays_above_a_floor(real_embedder):
     """Real news (../shared/corpora) and hand-written questions: most answered right, most
-    questions about stories nobody added abstained on (measured 16/20 and 21/30)."""
+    questions about stories nobody added abstained on (measured with the trained reader:
+    16/20 right, 18/20 cited first, 22/30 declined; with the rules: 16, 19, 21)."""
     needs_shared(CORPORA / "bbc-politics")
     result = run_news_check(embedder=real_embedder)
     assert result is not None
-    assert result.answered_right >= 13, result.misses
-    assert result.cited_first >= 16, result.misses
-    assert result.off_abstained >= 17, result.misses
+    assert result.answered_right >= 15, result.misses
+    assert result.cited_first >= 17, result.misses
+    assert result.off_abstained >= 20, result.misses

@@ -1,0 +1,114 @@
+"""The reader's training: its data rules, and a smoke run (a few steps on 50 pairs, then the
+same export the shipped model went through) so the script cannot rot."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from bot.answer.reader import SentenceReader
+from tests.conftest import SHARED, needs_shared
+from training import reader_data
+from training.reader_data import build_pairs, check_disjoint, perturb
+
+TRAIN = SHARED / "bench" / "squad2-train10.json"
+
+ARTICLE = {
+    "title": "Korea",
+    "paragraphs": [
+        {
+            "context": "Seoul sent 1,200 South Korean troops to the border in 2024. "
+            "The ministry said the deployment would last a year. Officials in Seoul declined "
+            "to comment further.",
+            "qas": [
+                {
+                    "id": "a",
+                    "question": "How many South Korean troops were sent in 2024?",
+                    "answers": [{"text": "1,200", "answer_start": 11}],
+                    "is_impossible": False,
+                },
+                {
+                    "id": "b",
+                    "question": "How many Japanese troops were sent?",
+                    "answers": [],
+                    "plausible_answers": [{"text": "1,200", "answer_start": 11}],
+                    "is_impossible": True,
+                },
+            ],
+        },
+        {
+            "context": "Pyongyang sent North Korean troops to Russia. Analysts said the "
+            "troops were sent in secret.",
+            "qas": [],
+        },
+    ],
+}
+
+
+def test_pairs_label_the_answer_sentence_and_its_hard_negatives():
+    pairs = build_pairs([ARTICLE], seed=1)
+    by_kind = {}
+    for p in pairs:
+        by_kind.setdefault(p.kind, []).append(p)
+    gold = by_kind["gold"][0]
+    assert gold.label == 1 and "1,200" in gold.candidate.sentence
+    assert gold.candidate.title == "Korea" and gold.candidate.previous == ""
+    assert all(p.label == 0 for k, ps in by_kind.items() if k != "gold" for p in ps)
+    assert "1,200" in by_kind["plausible"][0].candidate.sentence
+    other = ARTICLE["paragraphs"][1]["context"]
+    assert all(p.candidate.sentence in other for p in by_kind["article"])
+    second = next(p for p in by_kind["paragraph"] if "ministry" in p.candidate.sentence)
+    assert second.candidate.previous.startswith("Seoul sent")
+
+
+def test_a_swapped_question_no_longer_matches_its_paragraph():
+    vocab = reader_data._Vocabulary([ARTICLE])
+    paragraph = ARTICLE["paragraphs"][0]["context"]
+    question = "How many South Korean troops were sent in 2024?"
+    seen = set()
+    for seed in range(40):
+        result = perturb(question, paragraph, vocab, random.Random(seed))
+        if result is None:  # the drawn kind of change had nothing safe to swap in
+            continue
+        changed, what = result
+        seen.add(what)
+        assert changed != question
+        if what == "number":
+            assert "2024" not in changed
+        if what == "name":
+            new = set(changed.split()) - set(question.split())
+            assert new and all(w.lower() not in paragraph.lower() for w in new)
+    assert {"name", "number"} <= seen
+
+
+def test_training_data_sharing_an_article_with_a_benchmark_is_refused(tmp_path):
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps({"data": [ARTICLE]}))
+    with pytest.raises(ValueError, match="shares the article"):
+        check_disjoint([ARTICLE], [bench])
+    renamed = dict(ARTICLE, title="Another title")
+    with pytest.raises(ValueError, match="shares a paragraph"):
+        check_disjoint([renamed], [bench])
+    check_disjoint([ARTICLE], [tmp_path / "absent.json"])
+
+
+def test_the_shipped_training_data_shares_nothing_with_the_benchmark():
+    needs_shared(TRAIN)
+    check_disjoint(reader_data.load_articles(TRAIN), reader_data.BENCH_PATHS)
+
+
+@pytest.mark.slow
+def test_smoke_training_run_exports_a_loadable_model(tmp_path, capsys):
+    needs_shared(TRAIN)
+    from training.train_reader import main
+
+    out = tmp_path / "reader"
+    assert main(["--smoke", "--out", str(out), "--threads", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "held-out figures (shipped int8 ONNX)" in printed
+    reader = SentenceReader(out)
+    reader.load()
+    card = json.loads((out / "reader.json").read_text())
+    assert card["trained"].startswith("python -m training.train_reader")
+    assert np.isfinite(reader.logits("Who?", [reader_data.ReaderInput("Kim did.")])).all()
