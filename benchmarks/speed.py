@@ -441,6 +441,8 @@ def cold_start(data_dir: Path, model: str, question: str, runs: int) -> dict[str
         "run_check": [*cli, "run", "--check"],
         "python_only": [sys.executable, "-c", "pass"],
     }
+    # `run --check` is ready (exit 0) only with a token; a well-formed fake one, never sent.
+    env = {**env, "DISCORD_TOKEN": "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe." + "x" * 27}
     result: dict[str, Any] = {}
     for name, command in commands.items():
         times = []

@@ -58,6 +58,15 @@ def _date(value: str) -> date:
     return parsed
 
 
+def _at_least_one(name: str, value: int) -> int:
+    """A count option that must be positive: 0 or -1 would silently list nothing or all."""
+    from index.errors import InputError
+
+    if value < 1:
+        raise InputError(f"{name} must be at least 1 (got {value})")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="briefbot",
@@ -92,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=None, help="citations to show (default 5)")
 
     lst = command("list", "list articles, newest first")
-    lst.add_argument("--limit", type=int, default=100)
+    lst.add_argument("--limit", type=int, default=100, help="at most this many")
     show = command("show", "show one article")
     show.add_argument("id", type=int)
     remove = command("remove", "remove an article and its passages")
@@ -202,12 +211,28 @@ def _console() -> Any:
     return console
 
 
+def _check_single_article_options(args: argparse.Namespace) -> None:
+    """--title and --url name one article: given several, every one would get the same title
+    (and the same URL, so each would replace the last). --source and --published may apply to
+    many."""
+    from pathlib import Path
+
+    from index.errors import InputError
+
+    given = [f"--{name}" for name in ("title", "url") if getattr(args, name)]
+    several = len(args.sources) > 1 or any(Path(s).is_dir() for s in args.sources)
+    if given and several:
+        verb = "apply" if len(given) > 1 else "applies"
+        raise InputError(f"{' and '.join(given)} {verb} to one article; add the sources one by one")
+
+
 def cmd_add(app: Briefbot, args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from bot import render
     from bot.service import Overrides
 
+    _check_single_article_options(args)
     overrides = Overrides(args.title, args.source, args.url, args.published)
     console = _console()
     results = []
@@ -254,7 +279,9 @@ def cmd_ask(app: Briefbot, args: argparse.Namespace) -> int:
     if args.question == ["-"]:
         status = 0
         for line in sys.stdin:
-            if not line.strip():
+            # With --json every input line gets one output line (an error object for a blank
+            # one), so a script can pair them; people reading the terminal skip blank lines.
+            if not line.strip() and not args.json:
                 continue
             try:
                 answer = app.ask(line.strip(), args.collection, args.k)
@@ -282,7 +309,7 @@ def cmd_list(app: Briefbot, args: argparse.Namespace) -> int:
 
     from bot import render
 
-    articles = app.list_articles(args.collection, args.limit)
+    articles = app.list_articles(args.collection, _at_least_one("--limit", args.limit))
     if args.json:
         _print_json([render.article_json(a) for a in articles])
         return 0
@@ -455,7 +482,7 @@ def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
 
     store = FeedbackStore(settings.data_dir)
     try:
-        items = store.to_follow_up(args.collection, args.limit)
+        items = store.to_follow_up(args.collection, _at_least_one("--limit", args.limit))
     finally:
         store.close()
     if args.json:

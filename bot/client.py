@@ -20,6 +20,11 @@ from bot.guards import Cooldowns
 from bot.service import Briefbot
 from bot.settings import Settings
 
+# Briefbot never joins voice: without this, every start warns that PyNaCl and davey (voice
+# libraries) are not installed.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 

@@ -29,7 +29,10 @@ def token_problem(settings: Settings, required: bool = True) -> str | None:
         if not required:
             return None
         return "DISCORD_TOKEN is not set (put the bot token in the environment or .env)"
-    if not TOKEN_SHAPE.match(token.get_secret_value().strip()):
+    value = token.get_secret_value().strip()
+    if value.lower().startswith("bot ") and TOKEN_SHAPE.match(value[4:].strip()):
+        return "DISCORD_TOKEN starts with 'Bot ': set the token alone, without that prefix"
+    if not TOKEN_SHAPE.match(value):
         return "DISCORD_TOKEN does not look like a bot token (three dot-separated parts)"
     return None
 
@@ -89,10 +92,9 @@ def check(settings: Settings, out: TextIO | None = None) -> int:
     backend = getattr(embedder, "backend", "torch")
     print(f"model: {embedder.name} ({dimension} dimensions, {backend})", file=out)
     print(f"answer reader: {reader_status(settings)}", file=out)
-    print(
-        f"index: {'ok' if collections.ok else 'PROBLEMS'}, collections {collections.checked}",
-        file=out,
-    )
+    counts = ", ".join(f"{name} ({n:,} chunks)" for name, n in collections.checked.items())
+    state = "ok" if collections.ok else "PROBLEMS"
+    print(f"index: {state}; {counts or 'no collections yet'}", file=out)
     token = "set" if settings.discord_token else "not set (needed by `briefbot run`)"
     print(f"token: {token}", file=out)
     scope = f"server {settings.dev_guild_id}" if settings.dev_guild_id else "global"
@@ -103,6 +105,10 @@ def check(settings: Settings, out: TextIO | None = None) -> int:
         print(f"index problem: {line}", file=out)
     for line in problems:
         print(f"command problem: {line}", file=out)
+    if not settings.discord_token:
+        # Everything else is in order, but `briefbot run` would stop at once: not ready.
+        print("NOT ready: set DISCORD_TOKEN (environment or .env)", file=out)
+        return 2
     ok = not problems and collections.ok
     print("ready" if ok else "NOT ready", file=out)
     return 0 if ok else 1

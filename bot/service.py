@@ -399,7 +399,13 @@ class Briefbot:
         return reindex(self.knowledge, progress)
 
     def export(self, path: Path, collection: str = "default") -> ArchiveHeader:
+        """Refuses a collection that does not exist: an empty backup of a misspelt name would
+        look like a successful one."""
         check_collection_name(collection)
+        known = self.knowledge.store.collections()
+        if collection not in known:
+            listed = ", ".join(known) if known else "none yet"
+            raise InputError(f"no collection named '{collection}' (collections: {listed})")
         return export_collection(self.knowledge.store, collection, path)
 
     def import_archive(

@@ -98,11 +98,54 @@ def test_ask_from_stdin_prints_one_json_object_per_line(capsys, monkeypatch):
         monkeypatch=monkeypatch,
         stdin="How many members joined the strike?\n\nWhat rate did the bank set?\n",
     )
-    assert code == 0
-    assert [r["question"] for r in jsonl(out)] == [
+    # One output line per input line, so a script can pair them: the blank one is an error.
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["question"] for r in rows] == [
         "How many members joined the strike?",
+        "",
         "What rate did the bank set?",
     ]
+    assert rows[1]["error"] == "the question is empty" and "answer" in rows[0]
+    assert code == 1
+
+
+def test_people_reading_stdin_answers_see_blank_lines_skipped(capsys, monkeypatch):
+    run(capsys, "add", str(EXAMPLES))
+    code, _, err = run(
+        capsys, "ask", "-", monkeypatch=monkeypatch, stdin="What rate did the bank set?\n\n"
+    )
+    assert code == 0 and err == ""
+
+
+def test_export_of_a_collection_that_does_not_exist_is_refused(capsys, tmp_path):
+    run(capsys, "add", str(EXAMPLES))
+    code, _, err = run(capsys, "export", str(tmp_path / "x.jsonl"), "-c", "nosuch")
+    assert code == 2
+    assert err.strip() == "briefbot: no collection named 'nosuch' (collections: default)"
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_list_limit_must_be_positive(capsys, value):
+    run(capsys, "add", str(EXAMPLES))
+    code, _, err = run(capsys, "list", "--limit", value)
+    assert code == 2
+    assert err.strip() == f"briefbot: --limit must be at least 1 (got {value})"
+    code, _, err = run(capsys, "feedback", "--limit", value)
+    assert code == 2 and "--limit must be at least 1" in err
+
+
+def test_title_or_url_with_several_sources_is_refused_before_anything_is_added(capsys):
+    code, _, err = run(capsys, "add", str(EXAMPLES), "--title", "One title")
+    assert code == 2
+    assert "--title applies to one article" in err
+    first, second = sorted(EXAMPLES.glob("*.md"))[:2]
+    code, _, err = run(capsys, "add", str(first), str(second), "--url", "https://example.org/a")
+    assert code == 2 and "--url applies to one article" in err
+    code, out, _ = run(capsys, "list", "--json")
+    assert json.loads(out) == []
+    code, _, _ = run(capsys, "add", str(first), "--source", "Desk", "--published", "2026-11-01")
+    assert code == 0
 
 
 def test_overrides_and_human_output(capsys):

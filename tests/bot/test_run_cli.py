@@ -29,12 +29,31 @@ def test_a_malformed_token_is_refused_without_echoing_it(capsys, monkeypatch):
     assert "does not look like a bot token" in err and "secret-value" not in err
 
 
+def test_a_token_pasted_with_its_bot_prefix_is_explained(capsys, monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", f"Bot {FAKE_TOKEN}")
+    assert cli.main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "starts with 'Bot '" in err and "without that prefix" in err
+    assert FAKE_TOKEN not in err and err.count("\n") == 1
+
+
 def test_check_prints_the_commands(capsys, fake_model, monkeypatch):
     monkeypatch.setenv("DISCORD_TOKEN", FAKE_TOKEN)
+    assert cli.main(["add", str(ROOT / "examples" / "articles")]) == 0
+    capsys.readouterr()
     assert cli.main(["run", "--check"]) == 0
     out = capsys.readouterr().out
     assert "/ask question:" in out and "/add [url:]" in out and out.rstrip().endswith("ready")
     assert "token: set" in out and FAKE_TOKEN not in out
+    assert "index: ok; default (6 chunks)" in out and "{" not in out
+    assert "answer reader: trained model" in out
+
+
+def test_check_without_a_token_is_not_ready(capsys, fake_model):
+    assert cli.main(["run", "--check"]) == 2
+    out = capsys.readouterr().out
+    assert "token: not set" in out
+    assert out.rstrip().endswith("NOT ready: set DISCORD_TOKEN (environment or .env)")
 
 
 def test_feedback_lists_abstentions_as_json(capsys, tmp_path):
@@ -68,10 +87,12 @@ def test_run_check_with_the_real_model_in_a_subprocess(tmp_path):
         text=True,
         timeout=300,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 2, result.stderr  # everything loads; only the token is missing
     assert "all-MiniLM-L6-v2" in result.stdout or "MiniLM" in result.stdout
     assert "commands (6, sync: global)" in result.stdout
-    assert "token: not set" in result.stdout
+    assert "token: not set" in result.stdout and "NOT ready" in result.stdout
+    # Briefbot never uses voice: discord.py's warnings about voice libraries stay quiet.
+    assert "PyNaCl" not in result.stderr and "davey" not in result.stderr
 
 
 def test_a_rejected_token_is_one_line_and_status_2(capsys, monkeypatch, fake_model):
