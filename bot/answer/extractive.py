@@ -7,6 +7,10 @@ and how well its passage ranked. A question that names something the passages ne
 whose best evidence comes from a passage not mentioning what it names, or whose best sentence
 scores below the threshold, is not answered: the closest passages are still shown, marked as
 such. Beside an answer, the next passages are shown as related reading, never as support.
+
+With the trained answer reader (bot/answer/reader.py, the default), the logistic model only
+shortlists and breaks ties: the reader reads the best sentences against the question and its
+probability decides whether to answer (`ReaderPolicy`).
 """
 
 from __future__ import annotations
@@ -142,9 +146,9 @@ def answer_question(
 ) -> Answer:
     """Pick evidence from `passages` (best first) and build the Answer with its citations.
 
-    With a `reader`, the rules shortlist and the reader reads (`policy`): the combined
-    probability chooses the answer and decides abstention (`weights.abstain_below` is then a
-    threshold on it)."""
+    With a `reader`, the rules shortlist and the reader reads (`policy`): its log-odds plus the
+    rules' choose the answer, and its own probability (`policy.confidence_rules_weight` 0) is
+    what `weights.abstain_below` is compared with."""
     weights = weights or Weights()
     qtype = classify(question)
     if not passages:
