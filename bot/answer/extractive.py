@@ -229,7 +229,7 @@ def score_sentences(
     matrix = sentence_features(question, question_vector, passages, items, encode, qtype)
     coefficients = np.asarray(weights.coefficients, dtype=np.float64)
     logits = matrix @ coefficients + weights.intercept
-    probabilities = 1.0 / (1.0 + np.exp(-logits))
+    probabilities = _sigmoid(logits)
     scored = [
         ScoredSentence(index, sentence, text, float(p), tuple(float(x) for x in row))
         for (index, sentence, text), p, row in zip(items, probabilities, matrix, strict=True)
