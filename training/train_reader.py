@@ -83,7 +83,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    command = "python -m training.train_reader " + " ".join(sys.argv[1:])
+    given = sys.argv[1:] if argv is None else argv
+    command = " ".join(["python -m training.train_reader", *given])
     import torch
 
     random.seed(args.seed)

@@ -110,5 +110,5 @@ def test_smoke_training_run_exports_a_loadable_model(tmp_path, capsys):
     reader = SentenceReader(out)
     reader.load()
     card = json.loads((out / "reader.json").read_text())
-    assert card["trained"].startswith("python -m training.train_reader")
+    assert card["trained"] == f"python -m training.train_reader --smoke --out {out} --threads 1"
     assert np.isfinite(reader.logits("Who?", [reader_data.ReaderInput("Kim did.")])).all()
