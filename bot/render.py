@@ -7,9 +7,11 @@ never rename or drop one.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.markup import escape
 from rich.text import Text
 
@@ -129,10 +131,50 @@ def date_label(article: Article) -> str:
     return article.published.strftime("%-d %b %Y") if article.published else "undated"
 
 
+def article_heading(a: Article) -> str:
+    """Title, source and date: said once above all the passages quoted from one article."""
+    return f"{a.title} - {a.source or 'unknown source'}, {date_label(a)}"
+
+
 def citation_heading(c: Citation) -> str:
-    a = c.passage.article
-    parts = [a.title, a.source or "unknown source", date_label(a)]
-    return f"[{c.n}] {parts[0]} - {parts[1]}, {parts[2]}"
+    return f"[{c.n}] {article_heading(c.passage.article)}"
+
+
+T = TypeVar("T")
+
+
+def grouped(items: Iterable[T], key: Callable[[T], Hashable]) -> list[list[T]]:
+    """Items with equal keys together, each group where its first item was, order kept inside."""
+    groups: dict[Hashable, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
+class CitationGroup:
+    """The citations of one article, numbered as in the answer.
+
+    Shown under one heading, so a reader sees at a glance how many articles back an answer
+    instead of the same title repeated above every passage quoted from it.
+    """
+
+    article: Article
+    citations: tuple[Citation, ...]
+
+    @property
+    def answers(self) -> bool:
+        return any(c.answers for c in self.citations)
+
+
+def citation_groups(citations: Sequence[Citation]) -> list[CitationGroup]:
+    """Citations by article, in order of each article's first citation; articles with
+    evidence before articles that are only related reading (numbers never change)."""
+    groups = [
+        CitationGroup(g[0].passage.article, tuple(g))
+        for g in grouped(citations, lambda c: (c.passage.article.collection, c.passage.article.id))
+    ]
+    return sorted(groups, key=lambda g: not g.answers)
 
 
 def quote_window(c: Citation, limit: int = QUOTE_CHARS) -> tuple[str, int, int, int, int]:
@@ -171,7 +213,7 @@ def quote_window(c: Citation, limit: int = QUOTE_CHARS) -> tuple[str, int, int, 
 
 
 def answer_rich(answer: Answer) -> Group:
-    parts: list[Text] = []
+    parts: list[RenderableType] = []
     lead = answer.citations[0] if answer.citations and not answer.abstained else None
     headline = Text()
     if answer.mode == "llm" and not answer.abstained:
@@ -204,35 +246,70 @@ def answer_rich(answer: Answer) -> Group:
         parts.append(
             Text(f"Sources disagree: {' vs '.join(conflict.values)} ({refs})", style="bold yellow")
         )
-    if answer.citations:
-        label = (
-            "Closest passages (they do not answer the question):"
-            if answer.abstained
-            else "Sources:"
-        )
-        parts.append(Text(""))
-        parts.append(Text(label, style="bold"))
-    for i, c in enumerate(answer.citations):
-        if not answer.abstained and not c.answers and (i == 0 or answer.citations[i - 1].answers):
-            parts.append(Text("Also related (not evidence for the answer):", style="bold"))
-        parts.append(Text(citation_heading(c), style="bold cyan" if c.answers else "cyan"))
-        if c.passage.article.url:
-            parts.append(Text(f"    {c.passage.article.url}", style="blue"))
-        quote, s0, s1, h0, h1 = quote_window(c)
-        body = Text("    \u201c")
-        body.append(quote)
-        body.append("\u201d")
-        offset = len("    \u201c")
-        if c.answers:
-            body.stylize("italic", offset + s0, offset + s1)
-        if h0 >= 0:
-            body.stylize("bold reverse", offset + h0, offset + h1)
-        parts.append(body)
+    parts.extend(_sources_rich(answer))
     footer = f"{answer.mode} \u00b7 {answer.timings_ms.get('total', 0):.0f} ms"
     if answer.fallback_reason:
         footer += f" \u00b7 fell back: {answer.fallback_reason}"
     parts.append(Text(footer, style="dim"))
     return Group(*parts)
+
+
+def _sources_rich(answer: Answer) -> list[RenderableType]:
+    """The cited articles, each headed once, with its numbered quoted passages beneath."""
+    if not answer.citations:
+        return []
+    label = (
+        "Closest passages (they do not answer the question):" if answer.abstained else "Sources:"
+    )
+    parts: list[RenderableType] = [Text(""), Text(label, style="bold")]
+    related_said = answer.abstained
+    for group in citation_groups(answer.citations):
+        if not group.answers and not related_said:
+            parts.append(Text("Also related (not evidence for the answer):", style="bold"))
+            related_said = True
+        heading = article_heading(group.article)
+        parts.append(Text(heading, style="bold cyan" if group.answers else "cyan"))
+        if group.article.url:
+            parts.append(Text(f"    {group.article.url}", style="blue"))
+        for c in group.citations:
+            related = "(related) " if group.answers and not c.answers else ""
+            parts.append(Hanging(Text(f"    [{c.n}] {related}", style="cyan"), _quote_text(c)))
+    return parts
+
+
+def _quote_text(c: Citation) -> Text:
+    """The quoted passage: its evidence sentence in italics, the answering span marked."""
+    quote, s0, s1, h0, h1 = quote_window(c)
+    body = Text("\u201c" + quote + "\u201d")
+    if c.answers:
+        body.stylize("italic", 1 + s0, 1 + s1)
+    if h0 >= 0:
+        body.stylize("bold reverse", 1 + h0, 1 + h1)
+    return body
+
+
+class Hanging:
+    """`body` after `marker`, every further line of it (a paragraph break in the passage, or a
+    wrap at the terminal's edge) indented to start under its first line, never at column 0.
+
+    Blank lines between the passage's paragraphs are dropped: inside a list of sources they
+    would read as the end of the quote.
+    """
+
+    def __init__(self, marker: Text, body: Text) -> None:
+        self.marker = marker
+        self.body = body
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        indent = self.marker.cell_len
+        if options.no_wrap:  # piped output: one line per paragraph, never cut
+            lines = list(self.body.split("\n"))
+        else:
+            lines = list(self.body.wrap(console, max(8, options.max_width - indent)))
+        lines = [line for line in lines if line.plain.strip()] or [Text("")]
+        for i, line in enumerate(lines):
+            line.rstrip()
+            yield Text.assemble(self.marker if i == 0 else " " * indent, line)
 
 
 def chunk_count(n: int) -> str:
@@ -340,10 +417,28 @@ def citation_line(c: Citation) -> str:
     return " \u00b7 ".join(parts)
 
 
-def _citation_quote(c: Citation, limit: int) -> str:
+def _citation_quote(c: Citation, limit: int, label: str = "") -> str:
+    """`> [n] quote` on one line (a Discord block quote), the answering span in bold."""
     quote, _s0, _s1, h0, h1 = quote_window(c, limit)
     body = _marked(quote, h0, h1) if c.answers else discord_escape(quote)
-    return "> " + _one_line(body)
+    return f"> [{c.n}] {label}" + _one_line(body)
+
+
+def _group_name(group: CitationGroup, abstained: bool) -> str:
+    """The field name: the article's title, said once, marked when none of it is evidence."""
+    marker = citation_marker(group.answers, abstained)
+    return trim(discord_escape(_one_line(group.article.title)), FIELD_NAME - len(marker)) + marker
+
+
+def _group_value(group: CitationGroup, limit: int) -> str:
+    """Source, date and link once, then each numbered passage, all within `limit` chars."""
+    head = trim(citation_line(group.citations[0]), min(300, limit // 2))
+    share = (limit - len(head)) // len(group.citations) - 1  # each line after a newline
+    lines = [head]
+    for c in group.citations:
+        label = "(related) " if group.answers and not c.answers else ""
+        lines.append(trim(_citation_quote(c, min(DISCORD_QUOTE_CHARS, share), label), share))
+    return "\n".join(line for line in lines if line).strip()
 
 
 def _answer_description(answer: Answer, read_as: str | None = None) -> str:
@@ -388,7 +483,8 @@ def answer_footer(answer: Answer) -> str:
 
 
 def answer_embed(answer: Answer, read_as: str | None = None) -> discord.Embed:
-    """The answer as Discord shows it: span in bold, then up to 5 numbered citations.
+    """The answer as Discord shows it: span in bold, then up to 5 numbered citations, one
+    field per article (its title once, its passages beneath).
 
     `read_as` is the self-contained question a follow-up was rewritten to, shown so the
     asker can see what was searched.
@@ -399,24 +495,13 @@ def answer_embed(answer: Answer, read_as: str | None = None) -> discord.Embed:
         description=_answer_description(answer, read_as),
         colour=ABSTAIN_COLOUR if answer.abstained else ANSWER_COLOUR,
     )
-    citations = answer.citations[:DISCORD_CITATIONS]
-    names = []
-    for c in citations:
-        marker = citation_marker(c.answers, answer.abstained)
-        names.append(
-            trim(
-                f"[{c.n}] {discord_escape(_one_line(c.passage.article.title))}",
-                FIELD_NAME - len(marker),
-            )
-            + marker
-        )
+    groups = citation_groups(answer.citations[:DISCORD_CITATIONS])
+    names = [_group_name(group, answer.abstained) for group in groups]
     footer = answer_footer(answer)
     used = len(embed.description or "") + len(footer) + sum(len(n) for n in names)
-    per_field = min(FIELD_VALUE, (EMBED_TOTAL - 100 - used) // max(1, len(citations)))
-    for c, name in zip(citations, names, strict=True):
-        head = trim(citation_line(c), min(300, per_field // 2))
-        quote = trim(_citation_quote(c, DISCORD_QUOTE_CHARS), per_field - len(head) - 1)
-        embed.add_field(name=name, value=(head + "\n" + quote).strip() or "\u2014", inline=False)
+    per_field = min(FIELD_VALUE, (EMBED_TOTAL - 100 - used) // max(1, len(groups)))
+    for group, name in zip(groups, names, strict=True):
+        embed.add_field(name=name, value=_group_value(group, per_field) or "\u2014", inline=False)
     embed.set_footer(text=footer)
     return embed
 
@@ -439,11 +524,20 @@ def sources_embed(answer_data: dict[str, Any]) -> discord.Embed:
         embed.description = "No passages were found for this question."
         return embed
     per_field = min(FIELD_VALUE, (EMBED_TOTAL - 400) // len(citations) - FIELD_NAME)
+    first_of: dict[Any, Any] = {}  # article id -> the number of its first passage
     for c in citations:
         name = discord_escape(_one_line(str(c.get("title") or "untitled")))
         marker = citation_marker(
             c.get("answers", True) is not False, bool(answer_data.get("abstained"))
         )
+        first = first_of.setdefault(c.get("article_id"), c.get("n"))
+        if c.get("article_id") is not None and first != c.get("n"):
+            # The title, source and date were said above; the full passage is what is new.
+            name = f"[{c.get('n')}] same article as [{first}]"
+            passage = discord_escape(_one_line(str(c.get("passage") or "")))
+            value = trim(passage, per_field) or "\u2014"
+            embed.add_field(name=name + marker, value=value, inline=False)
+            continue
         title = trim(f"[{c.get('n')}] {name}", FIELD_NAME - len(marker)) + marker
         meta = [discord_escape(str(c.get("source") or "unknown source"))]
         meta.append(str(c.get("published") or "undated"))

@@ -164,7 +164,7 @@ def test_overrides_and_human_output(capsys):
     )
     code, out, _ = run(capsys, "ask", "What interest rate did the Bank of Norland keep?")
     assert code == 0
-    assert "[1] Rates - Desk, 7 Nov 2026" in out
+    assert "Rates - Desk, 7 Nov 2026\n    https://example.org/r\n    [1] \u201c" in out
     assert "4.25 percent" in out
 
 

@@ -56,7 +56,8 @@ def test_ask_prints_the_written_answer_and_the_mode(capsys, monkeypatch, fake_ll
     assert cli.main(["ask", QUESTION]) == 0
     out = capsys.readouterr().out
     assert "Around 3,400 members joined the strike, the union said [1]." in " ".join(out.split())
-    assert "[1] Dock workers at Port Calder begin 48-hour strike" in out
+    assert "Dock workers at Port Calder begin 48-hour strike - " in out
+    assert "\n    [1] \u201c" in out
     assert "\nllm \u00b7 " in out
 
 

@@ -230,4 +230,4 @@ def test_related_passages_after_an_answer_are_marked_related_not_highlighted():
     console = Console(width=200, record=True)
     console.print(render.answer_rich(answer))
     text = console.export_text()
-    assert text.index("[1] T1") < text.index("Also related") < text.index("[2] T2")
+    assert text.index("T1 - S") < text.index("Also related") < text.index("T2 - S")
