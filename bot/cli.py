@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from index.wording import counted
+
 if TYPE_CHECKING:
     from bot.service import Briefbot
     from bot.settings import Settings
@@ -239,7 +241,7 @@ def cmd_add(app: Briefbot, args: argparse.Namespace) -> int:
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed} articles"),
+        TextColumn("articles: {task.completed}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
@@ -340,7 +342,8 @@ def cmd_show(app: Briefbot, args: argparse.Namespace) -> int:
         style="dim",
     )
     console.print(
-        f"{article.chunk_count} chunks, added {article.added_at:%Y-%m-%d %H:%M} UTC\n", style="dim"
+        f"{render.chunk_count(article.chunk_count)}, added {article.added_at:%Y-%m-%d %H:%M} UTC\n",
+        style="dim",
     )
     console.print(escape(text))
     return 0
@@ -381,7 +384,7 @@ def cmd_verify(app: Briefbot, args: argparse.Namespace) -> int:
             console.print(f"[yellow]repaired[/yellow] {line}")
         for line in report.problems:
             console.print(f"[red]problem[/red] {line}")
-        checked = ", ".join(f"{c}: {n} chunks" for c, n in report.checked.items())
+        checked = ", ".join(f"{c}: {render.chunk_count(n)}" for c, n in report.checked.items())
         console.print(
             ("[green]ok[/green] " if report.ok else "[red]FAILED[/red] ")
             + (checked or "nothing stored yet")
@@ -394,7 +397,7 @@ def cmd_reindex(app: Briefbot, args: argparse.Namespace) -> int:
 
     def report(done: int, total: int) -> None:
         if args.verbose and not args.json:
-            console.print(f"embedded {done}/{total} chunks", style="dim")
+            console.print(f"embedded {done:,}/{counted(total, 'chunk')}", style="dim")
 
     result = app.reindex(report)
     if args.json:
@@ -409,7 +412,8 @@ def cmd_reindex(app: Briefbot, args: argparse.Namespace) -> int:
         )
     else:
         console.print(
-            f"reindexed {result.chunks} chunks in {len(result.collections)} collections with "
+            f"reindexed {counted(result.chunks, 'chunk')} in "
+            f"{counted(len(result.collections), 'collection')} with "
             f"{result.model} (was {result.previous_model or 'nothing'})"
         )
     return 0
@@ -424,9 +428,8 @@ def cmd_export(app: Briefbot, args: argparse.Namespace) -> int:
             {"path": args.path, "collection": header.collection, "articles": header.articles}
         )
     else:
-        _console().print(
-            f"exported {header.articles} articles of '{header.collection}' to {args.path}"
-        )
+        articles = counted(header.articles, "article")
+        _console().print(f"exported {articles} of '{header.collection}' to {args.path}")
     return 0
 
 

@@ -18,6 +18,7 @@ from rich.text import Text
 from bot.answer.models import Answer, Citation
 from index.knowledge import CollectionStats
 from index.models import AddOutcome, Article, VerifyReport
+from index.wording import counted
 
 if TYPE_CHECKING:  # imported where used: the CLI starts without discord.py (~0.5 s)
     import discord
@@ -313,7 +314,7 @@ class Hanging:
 
 
 def chunk_count(n: int) -> str:
-    return f"{n} chunk" if n == 1 else f"{n} chunks"
+    return counted(n, "chunk")
 
 
 def outcome_line(outcome: AddOutcome) -> str:
@@ -569,7 +570,7 @@ def outcome_message(outcome: AddOutcome) -> str:
     link = f" \u00b7 <{url}>" if url else ""
     line = (
         f"{verb} **#{a.id}** {title} \u2014 {source}, {date_label(a)} \u00b7 "
-        f"{a.chunk_count} chunk{'' if a.chunk_count == 1 else 's'}{link}"
+        f"{chunk_count(a.chunk_count)}{link}"
     )
     if outcome.note:
         line += "\n-# " + trim(discord_escape(_one_line(outcome.note)), 600)

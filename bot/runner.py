@@ -12,6 +12,8 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from index.wording import counted
+
 if TYPE_CHECKING:
     from bot.client import BriefbotClient
     from bot.service import Briefbot
@@ -92,7 +94,7 @@ def check(settings: Settings, out: TextIO | None = None) -> int:
     backend = getattr(embedder, "backend", "torch")
     print(f"model: {embedder.name} ({dimension} dimensions, {backend})", file=out)
     print(f"answer reader: {reader_status(settings)}", file=out)
-    counts = ", ".join(f"{name} ({n:,} chunks)" for name, n in collections.checked.items())
+    counts = ", ".join(f"{name} ({counted(n, 'chunk')})" for name, n in collections.checked.items())
     state = "ok" if collections.ok else "PROBLEMS"
     print(f"index: {state}; {counts or 'no collections yet'}", file=out)
     token = "set" if settings.discord_token else "not set (needed by `briefbot run`)"

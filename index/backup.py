@@ -22,6 +22,7 @@ from index.atomic import write_atomic
 from index.errors import InputError
 from index.models import RawArticle
 from index.store import Store
+from index.wording import counted
 
 FORMAT = "briefbot-export"
 VERSION = 1
@@ -80,7 +81,8 @@ def read_archive(path: Path) -> tuple[ArchiveHeader, list[RawArticle]]:
     header = _header(path, lines[0])
     if len(lines) - 1 != header.articles:
         raise InputError(
-            f"{path}: archive is incomplete ({len(lines) - 1} of {header.articles} articles); "
+            f"{path}: archive is incomplete ({len(lines) - 1:,} of "
+            f"{counted(header.articles, 'article')}); "
             "nothing was imported"
         )
     articles = [_article(path, number, line) for number, line in enumerate(lines[1:], start=2)]

@@ -34,6 +34,7 @@ from index.errors import IndexMismatchError
 from index.lexical import LexicalIndex, LexicalSegments
 from index.store import SCHEMA_VERSION, Store, StoredChunk
 from index.vectors import VectorIndex, VectorSegments
+from index.wording import counted
 
 logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
@@ -231,9 +232,11 @@ class CacheManager:
         ids = np.asarray(chunk_ids, dtype=np.int64)
         vectors, lexical = cache.vectors, cache.lexical
         if not np.array_equal(np.sort(vectors.ids()), ids):
-            problems.append(f"FAISS holds {vectors.size} vectors, the store {len(ids)} chunks")
+            held, stored = counted(vectors.size, "vector"), counted(len(ids), "chunk")
+            problems.append(f"FAISS holds {held}, the store {stored}")
         if not np.array_equal(np.sort(lexical.ids()), ids):
-            problems.append(f"lexical index holds {lexical.size} chunks, the store {len(ids)}")
+            held = counted(lexical.size, "chunk")
+            problems.append(f"lexical index holds {held}, the store {len(ids):,}")
         return problems, (None if problems else cache), change
 
     def _load_or_build(self, collection: str) -> CollectionCache:

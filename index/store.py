@@ -22,6 +22,7 @@ import numpy as np
 
 from index.errors import CorruptStoreError, InputError, NotFoundError
 from index.models import Article, ChunkDraft, Sentence
+from index.wording import counted
 
 SCHEMA_VERSION = 1
 _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -411,13 +412,13 @@ class Store:
             "WHERE a.id IS NULL OR a.collection != c.collection"
         ).fetchone()[0]
         if orphans:
-            problems.append(f"{orphans} chunks without their article")
+            problems.append(f"{counted(orphans, 'chunk')} without their article")
         empty = conn.execute(
             "SELECT COUNT(*) FROM articles a WHERE NOT EXISTS "
             "(SELECT 1 FROM chunks c WHERE c.article_id = a.id)"
         ).fetchone()[0]
         if empty:
-            problems.append(f"{empty} articles without chunks")
+            problems.append(f"{counted(empty, 'article')} without chunks")
         return problems
 
     # -- writes (caller holds the data dir's writer lock) -------------------------------

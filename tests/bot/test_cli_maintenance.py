@@ -79,3 +79,17 @@ def test_bad_test_model_value_is_a_clear_error(capsys, monkeypatch):
     monkeypatch.setenv("BRIEFBOT_EMBEDDING_MODEL", "hashing:big")
     code, _, err = run(capsys, "add", str(EXAMPLES))
     assert code == 2 and "hashing:N" in err
+
+
+def test_counts_of_one_are_said_in_the_singular(capsys, monkeypatch, tmp_path):
+    """One article of one chunk in one collection: never "1 chunks" or "1 collections"."""
+    run(capsys, "add", str(EXAMPLES / "05-port-strike.md"))
+    code, out, _ = run(capsys, "show", "1")
+    assert code == 0 and "1 chunk, added" in out
+    code, out, _ = run(capsys, "verify")
+    assert code == 0 and out.strip() == "ok default: 1 chunk"
+    code, out, _ = run(capsys, "export", str(tmp_path / "one.jsonl"))
+    assert code == 0 and out.startswith("exported 1 article of 'default'")
+    monkeypatch.setenv("BRIEFBOT_EMBEDDING_MODEL", "hashing:32")
+    code, out, _ = run(capsys, "reindex")
+    assert code == 0 and out.startswith("reindexed 1 chunk in 1 collection with hashing:32")
