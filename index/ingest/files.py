@@ -49,6 +49,7 @@ _HTML_START = re.compile(
 )
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([a-z0-9_.:-]+)", re.IGNORECASE)
 _EMPTY = "no article text found (the file is empty)"
+_BLANK = "no article text found (the file has only whitespace)"
 _JUNK_PDF_TITLES = re.compile(
     r"^(untitled|microsoft (word|powerpoint)\b.*|document\d*|.*\.(docx?|pdf|indd|tex))$",
     re.IGNORECASE,
@@ -170,8 +171,8 @@ def parse_article_bytes(
     """Parse file content; `origin` is its path or name, used for the type and in messages."""
     limits = limits or DocumentLimits()
     _check_size(origin, len(data), limits.max_bytes)
-    if not data.strip():
-        raise InputError(f"{origin}: {_EMPTY}")
+    if not data.strip():  # "empty" would send someone looking at a file that has bytes
+        raise InputError(f"{origin}: {_BLANK if data else _EMPTY}")
     return parse_document(data, identify(data, origin), origin, limits)
 
 

@@ -37,8 +37,8 @@ def assert_nothing_stored(app):
 @pytest.mark.parametrize(
     "name, data, message",
     [
-        ("empty.txt", b"", "no article text"),
-        ("blank.md", b"  \n\t\r\n   \n", "no article text"),
+        ("empty.txt", b"", "no article text found (the file is empty)"),
+        ("blank.md", b"  \n\t\r\n   \n", "no article text found (the file has only whitespace)"),
         ("invisible.txt", "\u200b\u200c\u200d\u2060\ufeff \u202e".encode(), "no article text"),
         ("binary.txt", bytes(range(256)) * 8, "binary file"),
         ("noise.txt", bytes(random.Random(1).randrange(1, 256) for _ in range(4000)), "no"),
