@@ -159,9 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             app.close()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        print(f"briefbot: invalid setting {where}: {first['msg']}", file=sys.stderr)
+        print(f"briefbot: {_setting_error(exc)}", file=sys.stderr)
         return 2
     except BriefbotError as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
@@ -179,6 +177,18 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+
+
+def _setting_error(exc: Any) -> str:
+    """'BRIEFBOT_EMBEDDING_MODEL: no model folder at /x': the setting as the user sets it (its
+    environment variable, or the flag) and the problem, without pydantic's decorations."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "settings"
+    name = field if field.isupper() else f"BRIEFBOT_{field.upper()}"
+    if field == "data_dir":
+        name = f"--data-dir / {name}"
+    error = (first.get("ctx") or {}).get("error")
+    return f"invalid setting {name}: {error if error is not None else first['msg']}"
 
 
 def _knowledge(args: argparse.Namespace, settings: Settings) -> KnowledgeBase | None:
@@ -264,14 +274,16 @@ def cmd_add(app: Briefbot, args: argparse.Namespace) -> int:
             progress=report,
             allow_duplicate=args.allow_duplicate,
         )
-    failed = sum(o.status == "failed" for o in results)
     if not args.json:
-        counts = {
-            s: sum(o.status == s for o in results)
-            for s in ("added", "replaced", "unchanged", "failed")
-        }
-        console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing to add")
-    return 1 if failed else 0
+        console.print(_outcome_counts(results) or "nothing to add")
+    return 1 if any(o.status == "failed" for o in results) else 0
+
+
+def _outcome_counts(outcomes: list[Any]) -> str:
+    """'3 added, 1 skipped': skipped copies are refused on purpose and are not failures."""
+    order = ("added", "replaced", "updated", "unchanged", "skipped", "failed")
+    counts = {s: sum(o.status == s for o in outcomes) for s in order}
+    return ", ".join(f"{n} {s}" for s, n in counts.items() if n)
 
 
 def cmd_ask(app: Briefbot, args: argparse.Namespace) -> int:
@@ -384,6 +396,8 @@ def cmd_verify(app: Briefbot, args: argparse.Namespace) -> int:
             console.print(f"[yellow]repaired[/yellow] {line}")
         for line in report.problems:
             console.print(f"[red]problem[/red] {line}")
+        for line in report.notes:
+            console.print(f"[dim]note[/dim] {line}")
         checked = ", ".join(f"{c}: {render.chunk_count(n)}" for c, n in report.checked.items())
         console.print(
             ("[green]ok[/green] " if report.ok else "[red]FAILED[/red] ")
@@ -439,10 +453,6 @@ def cmd_import(app: Briefbot, args: argparse.Namespace) -> int:
     from bot import render
 
     header, outcomes = app.import_archive(Path(args.path), args.collection)
-    counts = {
-        s: sum(o.status == s for o in outcomes)
-        for s in ("added", "replaced", "unchanged", "failed")
-    }
     if args.json:
         for outcome in outcomes:
             _print_json(render.outcome_json(outcome))
@@ -453,11 +463,11 @@ def cmd_import(app: Briefbot, args: argparse.Namespace) -> int:
                 console.print(render.outcome_line(outcome))
         target = args.collection or header.collection
         console.print(
-            f"imported into '{target}': " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+            f"imported into '{target}': {_outcome_counts(outcomes)}"
             if outcomes
             else f"the archive holds no articles; '{target}' unchanged"
         )
-    return 1 if counts["failed"] else 0
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
 _HANDLERS: dict[str, Callable[[Briefbot, argparse.Namespace], int]] = {

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from bot.answer.models import Answer, Citation
+from index.errors import naming
 from index.knowledge import CollectionStats
 from index.models import AddOutcome, Article, VerifyReport
 from index.wording import counted
@@ -124,6 +125,7 @@ def verify_json(report: VerifyReport) -> dict[str, Any]:
         "problems": list(report.problems),
         "repaired": list(report.repaired),
         "chunks_checked": report.checked,
+        "notes": list(report.notes),
     }
 
 
@@ -320,11 +322,18 @@ def chunk_count(n: int) -> str:
 def outcome_line(outcome: AddOutcome) -> str:
     if outcome.status == "failed":
         return f"[red]failed[/red]  {escape(outcome.error or outcome.origin)}"
+    if outcome.status == "skipped":
+        said = naming(outcome.origin, outcome.note or "skipped")
+        return (
+            f"[yellow]skipped[/yellow]  {escape(said)}  "
+            "[dim](add it with --allow-duplicate to keep both)[/dim]"
+        )
     a = outcome.article
     assert a is not None
     note = {
         "added": "[green]added[/green]",
         "unchanged": "[dim]unchanged[/dim]",
+        "updated": "[cyan]updated[/cyan]",
         "replaced": "[yellow]replaced[/yellow]",
     }[outcome.status]
     line = f"{note}  #{a.id}  {escape(a.title)}  ({chunk_count(a.chunk_count)})"
@@ -555,6 +564,10 @@ def sources_embed(answer_data: dict[str, Any]) -> discord.Embed:
 def outcome_message(outcome: AddOutcome) -> str:
     """The reply to /add: what was stored, or why not; the store's note (for example
     "already added as #12" or "updated #3: ...") below it in small print."""
+    if outcome.status == "skipped":
+        said = discord_escape(_one_line(naming(outcome.origin, outcome.note or "")))
+        hint = " \u2014 to keep both, add it again with allow_duplicate: True"
+        return trim(f"Skipped {trim(said, MESSAGE_CHARS - len(hint) - 10)}{hint}", MESSAGE_CHARS)
     if outcome.status == "failed" or outcome.article is None:
         reason = discord_escape(_one_line(outcome.error or outcome.origin))
         return trim(f"Could not add it: {reason}", MESSAGE_CHARS)
@@ -562,6 +575,7 @@ def outcome_message(outcome: AddOutcome) -> str:
     verb = {
         "added": "Added",
         "replaced": "Updated",
+        "updated": "Updated the details of",
         "unchanged": "Already present (nothing changed):",
     }.get(outcome.status, outcome.status)
     title = trim(discord_escape(_one_line(a.title)), 300)

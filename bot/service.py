@@ -11,8 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +32,7 @@ from index.ingest.files import (
 )
 from index.ingest.text import parse_text_article, with_overrides
 from index.knowledge import CollectionStats, KnowledgeBase, ProgressCallback
-from index.models import AddOutcome, Article, Passage, RawArticle, VerifyReport
+from index.models import AddOutcome, Article, Overrides, Passage, RawArticle, VerifyReport
 from index.normalize import clean_line
 from index.reindex import ReindexProgress, ReindexReport, reindex
 from index.store import check_collection_name
@@ -44,16 +43,6 @@ if TYPE_CHECKING:  # imported where used: `briefbot ask` starts without openai o
     from index.ingest.links import LinkReader
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Overrides:
-    """Metadata the user gives explicitly; it wins over what the file says."""
-
-    title: str | None = None
-    source: str | None = None
-    url: str | None = None
-    published: date | None = None
 
 
 def answer_reader(settings: Settings) -> SentenceScorer | None:
@@ -170,13 +159,14 @@ class Briefbot:
         *,
         allow_duplicate: bool = False,
     ) -> list[AddOutcome]:
-        """Files, folders and links; a near-identical copy of a stored article is refused
-        unless `allow_duplicate`."""
+        """Files, folders and links; a near-identical copy of a stored article is skipped
+        unless `allow_duplicate`. Explicit metadata also updates an article already stored."""
         return self.knowledge.add(
             self.read_sources(sources, overrides),
             collection,
             progress,
             check_duplicates=not allow_duplicate,
+            overrides=overrides,
         )
 
     def add_text(
@@ -255,7 +245,10 @@ class Briefbot:
         except BriefbotError as exc:
             return AddOutcome("failed", origin, error=naming(origin, exc))
         return self.knowledge.add(
-            [_overridden(raw, overrides)], collection, check_duplicates=not allow_duplicate
+            [_overridden(raw, overrides)],
+            collection,
+            check_duplicates=not allow_duplicate,
+            overrides=overrides,
         )[0]
 
     # -- asking -------------------------------------------------------------------------

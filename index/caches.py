@@ -131,8 +131,17 @@ class CacheManager:
         }
 
     def problems(self, collection: str) -> list[str]:
-        """Why the saved caches cannot be used as they are; empty when they can."""
-        return self._check(collection)[0]
+        """Why the saved caches cannot be used as they are; empty when they can, and when they
+        are merely behind the store (see `status`)."""
+        return self._check(collection).problems
+
+    def status(self, collection: str) -> tuple[list[str], str | None]:
+        """(problems, behind): damage found, and why the saved caches are merely behind the
+        store (a write committed, the caches not yet saved: an add interrupted or still
+        running), or None. Behind is not damage: SQLite is the truth and the caches are
+        rebuilt from it on next use."""
+        check = self._check(collection)
+        return check.problems, check.behind
 
     # -- internals ------------------------------------------------------------------------
     def _saved_main(self, collection: str) -> CollectionCache | None:
@@ -196,26 +205,36 @@ class CacheManager:
         lexical = LexicalSegments(cache.lexical.main, recent)
         return CollectionCache(cache.collection, change, vectors, lexical, cache.files)
 
-    def _check(self, collection: str) -> tuple[list[str], CollectionCache | None, int]:
-        """(problems, loaded caches, change id checked against): every way a saved cache can
-        disagree with the store, compared with one consistent state of the store."""
+    def _check(self, collection: str) -> _Check:
+        """Every way a saved cache can disagree with the store, compared with one consistent
+        state of the store.
+
+        A manifest from an earlier change id is behind, not damaged: the SQLite commit comes
+        first and the caches follow, so an interrupt in between leaves exactly that. When
+        only chunks were added since, the saved main segment plus the recent chunks read from
+        SQLite are the store's exact state (usable as they are); else they need a rebuild.
+        """
         change, chunk_ids = self.store.chunk_ids_at(collection)
         manifest = self.read_manifest(collection)
         if manifest is None:
-            return ["manifest missing or unreadable"], None, change
+            return _Check(change, ["manifest missing or unreadable"])
         problems = [
             f"manifest {key} is {manifest.get(key)!r}, expected {value!r}"
             for key, value in self.expected_manifest().items()
             if manifest.get(key) != value
         ]
-        if manifest.get("change_id") != change:
-            problems.append(f"manifest change_id is {manifest.get('change_id')!r}, store {change}")
+        built_at = manifest.get("change_id")
+        behind = None
+        if isinstance(built_at, int) and built_at < change:
+            behind = f"caches built at change {built_at}, the store is at {change}"
+        elif built_at != change:
+            problems.append(f"manifest change_id is {built_at!r}, store {change}")
         if problems:
-            return problems, None, change
+            return _Check(change, problems)
         try:
             main_vectors, main_lexical = self._read_files(collection, manifest)
         except Exception as exc:  # any damage to a cache file means: rebuild it
-            return [f"cache files unreadable ({type(exc).__name__}: {exc})"], None, change
+            return _Check(change, [f"cache files unreadable ({type(exc).__name__}: {exc})"])
         files = (str(manifest["vectors"]), str(manifest["lexical"]))
         main = CollectionCache(
             collection, change, VectorSegments(main_vectors), LexicalSegments(main_lexical), files
@@ -223,12 +242,12 @@ class CacheManager:
         recent_change, chunk_ids, chunks, matrix = self.store.chunks_since(
             collection, main.main_max_id
         )
-        if recent_change != change:
-            return [f"manifest change_id is {change}, store {recent_change}"], None, change
+        if recent_change != change:  # a writer committed while this ran: not damage
+            return _Check(change, [], None, f"the store changed during the check ({change})")
         try:
             cache = self._with_recent(main, change, chunks, matrix)
         except IndexMismatchError as exc:
-            return [str(exc)], None, change
+            return _Check(change, [str(exc)])
         ids = np.asarray(chunk_ids, dtype=np.int64)
         vectors, lexical = cache.vectors, cache.lexical
         if not np.array_equal(np.sort(vectors.ids()), ids):
@@ -237,19 +256,19 @@ class CacheManager:
         if not np.array_equal(np.sort(lexical.ids()), ids):
             held = counted(lexical.size, "chunk")
             problems.append(f"lexical index holds {held}, the store {len(ids):,}")
-        return problems, (None if problems else cache), change
+        if problems and behind:  # chunks removed since the caches were saved: rebuild later
+            return _Check(change, [], None, behind)
+        return _Check(change, problems, None if problems else cache)
 
     def _load_or_build(self, collection: str) -> CollectionCache:
         """Load the saved caches when they match the store exactly; else rebuild, say why,
         and save the rebuilt ones when no writer is busy (so the next start is clean)."""
-        problems, loaded, change = self._check(collection)
-        if loaded is not None:
-            return loaded
-        if self.read_manifest(collection) is None:
-            # No folder yet: the first add has not saved caches yet (or died before it did).
-            lagging = not self.folder(collection).exists()
-        else:
-            lagging = all(p.startswith("manifest change_id") for p in problems)
+        check = self._check(collection)
+        if check.loaded is not None:
+            return check.loaded
+        problems = check.problems or [check.behind or ""]
+        # No folder yet: the first add has not saved caches yet (or died before it did).
+        lagging = check.behind is not None or not self.folder(collection).exists()
         cache = self._build(collection)
         if cache.change_id or cache.vectors.size:  # an untouched collection: nothing to report
             # Behind the store is normal while a writer is mid-add (or after a crash during
@@ -335,6 +354,16 @@ class CacheManager:
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         write_text_atomic(self.folder(cache.collection) / MANIFEST, json.dumps(manifest, indent=2))
+
+
+@dataclass(frozen=True)
+class _Check:
+    """What checking a collection's saved caches against the store found."""
+
+    change_id: int
+    problems: list[str]
+    loaded: CollectionCache | None = None  # usable as they are
+    behind: str | None = None  # not usable as they are, but not damaged either
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.models import ChunkDraft
+from index.setting_checks import TEST_MODEL_PREFIX
 from index.settings import BUNDLED_MODEL
 
 Vectors = npt.NDArray[np.float32]
@@ -132,7 +133,6 @@ def embed_chunked(
     return result
 
 
-TEST_MODEL_PREFIX = "hashing:"
 _WORD = re.compile(r"\w+")
 
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from index.errors import (
     InputError,
     naming,
 )
-from index.models import AddOutcome, Article, Passage, RawArticle, VerifyReport
+from index.models import AddOutcome, Article, Overrides, Passage, RawArticle, VerifyReport
 from index.normalize import clean_line, normalize
 from index.retrieval import FusionWeights, RetrievalResult, hybrid_search
 from index.settings import IndexSettings
@@ -68,7 +69,10 @@ class KnowledgeBase:
         """`check_model=False` only for `briefbot reindex`, which exists to change the model."""
         self.settings = settings
         self.data_dir = Path(settings.data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # settings checked it; the disk may still say no
+            raise InputError(f"cannot create the data dir {self.data_dir}: {exc}") from exc
         self.store = Store(self.data_dir / DB_FILE)
         self._embedder = embedder
         self._caches: CacheManager | None = None
@@ -147,70 +151,78 @@ class KnowledgeBase:
         articles: Iterable[RawArticle | BriefbotError],
         collection: str = "default",
         progress: ProgressCallback | None = None,
-        batch_size: int = 16,
+        max_batch: int = 16,
         *,
         check_duplicates: bool = False,
+        overrides: Overrides | None = None,
     ) -> list[AddOutcome]:
         """Add articles; each gets an outcome, a failure never stops the others.
 
         An item may be an error already (a file that could not be read) so the caller's batch
         reports it in order with the rest. With `check_duplicates`, an article near-identical
-        to a stored one at another URL (a syndicated copy) is refused, not stored.
+        to a stored one at another URL (a syndicated copy) is skipped, not stored. `overrides`
+        names the metadata the user gave explicitly: for content already stored, those fields
+        are updated (the items already carry the values; this says which ones were given).
+
+        Articles are embedded a few at a time (about one embedding batch of sentences, at most
+        `max_batch` articles) and each is committed and reported as soon as its batch is
+        embedded: progress stays visible, and an interrupt loses only the articles in hand.
         """
         check_collection_name(collection)
+        options = _AddOptions(check_duplicates, overrides)
         outcomes: list[AddOutcome] = []
-        batch: list[RawArticle | BriefbotError] = []
+        batch: list[_Pending | AddOutcome] = []
+        sentences = 0
         touched = False
         for item in articles:
-            batch.append(item)
-            if len(batch) >= batch_size:
-                touched |= self._add_batch(batch, collection, outcomes, progress, check_duplicates)
-                batch = []
+            entry = self._pending(item, collection)
+            batch.append(entry)
+            sentences += entry.sentence_count if isinstance(entry, _Pending) else 0
+            if sentences >= self.settings.embed_batch_size or len(batch) >= max_batch:
+                touched |= self._add_batch(batch, outcomes, progress, options)
+                batch, sentences = [], 0
         if batch:
-            touched |= self._add_batch(batch, collection, outcomes, progress, check_duplicates)
+            touched |= self._add_batch(batch, outcomes, progress, options)
         if touched:
             with self.writing():
                 self.caches.refresh(collection)
         return outcomes
 
+    def _pending(self, item: RawArticle | BriefbotError, collection: str) -> _Pending | AddOutcome:
+        """The article prepared for embedding, or its failure."""
+        if isinstance(item, BriefbotError):
+            return AddOutcome("failed", "", error=str(item))
+        try:
+            return _Pending(item, self._prepare(item, collection))
+        except BriefbotError as exc:
+            return AddOutcome("failed", item.origin, error=naming(item.origin, exc))
+
     def _add_batch(
         self,
-        items: list[RawArticle | BriefbotError],
-        collection: str,
+        batch: list[_Pending | AddOutcome],
         outcomes: list[AddOutcome],
         progress: ProgressCallback | None,
-        check_duplicates: bool = False,
+        options: _AddOptions,
     ) -> bool:
-        prepared: list[tuple[RawArticle, NewArticle]] = []
-        results: dict[int, AddOutcome] = {}
-        for position, item in enumerate(items):
-            if isinstance(item, BriefbotError):
-                results[position] = AddOutcome("failed", "", error=str(item))
-                continue
-            try:
-                prepared.append((item, self._prepare(item, collection)))
-            except BriefbotError as exc:
-                results[position] = AddOutcome(
-                    "failed", item.origin, error=naming(item.origin, exc)
-                )
-        prepared = self._embed(prepared)
+        """Embed the batch's articles in one call, then store and report each in order."""
+        embedded = iter(self._embed([e for e in batch if isinstance(e, _Pending)]))
         touched = False
-        stored = iter(prepared)
-        for position in range(len(items)):
-            if position not in results:
-                raw, new = next(stored)
+        for entry in batch:
+            outcome = entry
+            if isinstance(entry, _Pending):
+                pending = next(embedded)
                 try:
-                    results[position] = self._store(raw, new, check_duplicates)
+                    outcome = self._store(pending.raw, pending.new, options)
                 except (CorruptStoreError, IndexMismatchError):
                     raise  # about the data dir, not this article: stop the whole add
                 except BriefbotError as exc:
-                    results[position] = AddOutcome(
-                        "failed", raw.origin, error=naming(raw.origin, exc)
-                    )
-                touched |= results[position].status in ("added", "replaced")
-            outcomes.append(results[position])
+                    origin = pending.raw.origin
+                    outcome = AddOutcome("failed", origin, error=naming(origin, exc))
+            assert isinstance(outcome, AddOutcome)
+            touched |= outcome.status in ("added", "replaced", "updated")
+            outcomes.append(outcome)
             if progress:
-                progress(results[position])
+                progress(outcome)
         return touched
 
     def _prepare(self, raw: RawArticle, collection: str) -> NewArticle:
@@ -245,36 +257,32 @@ class KnowledgeBase:
             added_at=raw.added_at,
         )
 
-    def _embed(
-        self, prepared: list[tuple[RawArticle, NewArticle]]
-    ) -> list[tuple[RawArticle, NewArticle]]:
+    def _embed(self, prepared: list[_Pending]) -> list[_Pending]:
         """Embed the chunks of a batch of articles in one call (fewer, fuller batches).
 
         Articles already stored are skipped: re-adding a folder costs no embedding.
         """
         todo = [
             i
-            for i, (_, new) in enumerate(prepared)
-            if self.store.find_by_hash(new.collection, new.content_hash) is None
+            for i, p in enumerate(prepared)
+            if self.store.find_by_hash(p.new.collection, p.new.content_hash) is None
         ]
-        vectors = embed_chunked(self.embedder, [prepared[i][1].chunks for i in todo])
+        vectors = embed_chunked(self.embedder, [prepared[i].new.chunks for i in todo])
         result = list(prepared)
         for i, found in zip(todo, vectors, strict=True):
-            raw, new = prepared[i]
-            result[i] = (raw, replace(new, vectors=found.chunks, sentence_vectors=found.sentences))
+            new = replace(
+                prepared[i].new, vectors=found.chunks, sentence_vectors=found.sentences
+            )
+            result[i] = replace(prepared[i], new=new)
         return result
 
-    def _store(
-        self, raw: RawArticle, new: NewArticle, check_duplicates: bool = False
-    ) -> AddOutcome:
+    def _store(self, raw: RawArticle, new: NewArticle, options: _AddOptions) -> AddOutcome:
         with self.writing():
             existing = self.store.find_by_hash(new.collection, new.content_hash)
             if existing is not None:
-                return AddOutcome(
-                    "unchanged", raw.origin, existing, note=f"already added as #{existing.id}"
-                )
+                return self._already_stored(raw, new, existing, options.overrides)
             previous = self.store.find_by_url(new.collection, new.url) if new.url else None
-            if previous is None and check_duplicates:
+            if previous is None and options.check_duplicates:
                 refused = self._near_duplicate(raw, new)
                 if refused is not None:
                     return refused
@@ -289,20 +297,41 @@ class KnowledgeBase:
             note = f"updated #{article_id}: the article at {new.url} changed; stored the new text"
             return AddOutcome("replaced", raw.origin, article, note=note)
 
+    def _already_stored(
+        self, raw: RawArticle, new: NewArticle, existing: Article, overrides: Overrides | None
+    ) -> AddOutcome:
+        """Same content as a stored article: unchanged, unless the user gave metadata that
+        differs from what is stored, which then updates it (and the outcome says so)."""
+        changes = _metadata_changes(existing, new, overrides)
+        if not changes:
+            return AddOutcome(
+                "unchanged", raw.origin, existing, note=f"already added as #{existing.id}"
+            )
+        if "url" in changes:
+            holder = self.store.find_by_url(new.collection, str(changes["url"]))
+            if holder is not None and holder.id != existing.id:
+                raise InputError(f"the link {changes['url']} belongs to article #{holder.id}")
+        self.store.update_metadata(new.collection, existing.id, changes)
+        article = self.store.get_article(new.collection, existing.id)
+        said = ", ".join(f"{name} {_shown(value)}" for name, value in changes.items())
+        note = f"already added as #{existing.id}; updated its {said}"
+        return AddOutcome("updated", raw.origin, article, note=note)
+
     def _near_duplicate(self, raw: RawArticle, new: NewArticle) -> AddOutcome | None:
-        """A refusal when a stored article is near-identical to this one (a syndicated copy)."""
+        """A skip when a stored article is near-identical to this one (a syndicated copy):
+        refused on purpose, so not a failure. The note names the stored article; how to keep
+        both anyway is the interface's to say (a CLI flag, a Discord option)."""
         found = self._duplicates.find(new.collection, new.text, self.settings.duplicate_threshold)
         if found is None:
             return None
         other = self.store.get_article(new.collection, found.article_id)
         where = f" ({other.source})" if other.source else ""
-        message = (
+        note = (
             f"near-identical to #{other.id} '{other.title}'{where}: "
             f"{found.similarity:.0%} of the wording is the same, likely a syndicated copy; "
-            "not stored (add it with allow-duplicate to keep both)"
+            "not stored"
         )
-        error = f"{raw.origin}: {message}" if raw.origin else message
-        return AddOutcome("failed", raw.origin, error=error, duplicate_of=other.id)
+        return AddOutcome("skipped", raw.origin, note=note, duplicate_of=other.id)
 
     def _check_or_record_model(self, dimension: int) -> None:
         """Under the writer lock: the first write records the model; later ones must match.
@@ -380,15 +409,61 @@ class KnowledgeBase:
         if problems:  # caches are rebuilt from the store: never from a damaged one
             return VerifyReport(False, tuple(problems), (), {})
         repaired: list[str] = []
+        notes: list[str] = []
         names = [collection] if collection else self.store.collections()
         checked: dict[str, int] = {}
         for name in names:
-            found = self.caches.problems(name)
+            found, behind = self.caches.status(name)
             checked[name] = self.store.count(name)[1]
-            if found and repair:
+            if (found or behind) and repair:
                 with self.writing():
                     self.caches.refresh(name)
-                repaired.append(f"{name}: caches rebuilt ({'; '.join(found)})")
-                found = self.caches.problems(name)
+                repaired.append(f"{name}: caches rebuilt ({'; '.join(found) or behind})")
+                found, behind = self.caches.status(name)
+            if behind:
+                notes.append(f"{name}: {behind}; they catch up on next use (not damage)")
             problems.extend(f"{name}: {p}" for p in found)
-        return VerifyReport(not problems, tuple(problems), tuple(repaired), checked)
+        return VerifyReport(
+            not problems, tuple(problems), tuple(repaired), checked, tuple(notes)
+        )
+
+
+@dataclass(frozen=True)
+class _AddOptions:
+    check_duplicates: bool
+    overrides: Overrides | None
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An article read and chunked, waiting for its batch to be embedded and stored."""
+
+    raw: RawArticle
+    new: NewArticle
+
+    @property
+    def sentence_count(self) -> int:
+        return sum(len(chunk.sentences) for chunk in self.new.chunks)
+
+
+def _metadata_changes(
+    existing: Article, new: NewArticle, overrides: Overrides | None
+) -> dict[str, object]:
+    """The explicitly given fields whose (cleaned) value differs from the stored one."""
+    if overrides is None:
+        return {}
+    given = {
+        "title": (overrides.title, new.title, existing.title),
+        "source": (overrides.source, new.source, existing.source),
+        "url": (overrides.url, new.url, existing.url),
+        "published": (overrides.published, new.published, existing.published),
+    }
+    return {
+        name: value
+        for name, (explicit, value, stored) in given.items()
+        if explicit is not None and value != stored
+    }
+
+
+def _shown(value: object) -> str:
+    return value.isoformat() if isinstance(value, date) else repr(value)

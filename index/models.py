@@ -22,6 +22,17 @@ class RawArticle:
 
 
 @dataclass(frozen=True)
+class Overrides:
+    """Metadata the user gives explicitly (--title, --source, --url, --published; None: not
+    given). It wins over what the file says, and updates an article already stored."""
+
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: date | None = None
+
+
+@dataclass(frozen=True)
 class Span:
     start: int
     end: int
@@ -86,9 +97,12 @@ class Passage:
 
 @dataclass(frozen=True)
 class AddOutcome:
-    """What happened to one article of an add: stored, unchanged, replaced or refused."""
+    """What happened to one article of an add: stored, unchanged, updated, replaced, skipped
+    or failed."""
 
-    status: str  # "added" | "unchanged" | "replaced" | "failed"
+    # "added" | "unchanged" | "updated" (explicit metadata changed) | "replaced" | "skipped"
+    # (a near-identical copy of a stored article, refused on purpose: not a failure) | "failed"
+    status: str
     origin: str
     article: Article | None = None
     error: str | None = None
@@ -102,3 +116,4 @@ class VerifyReport:
     problems: tuple[str, ...] = field(default_factory=tuple)
     repaired: tuple[str, ...] = field(default_factory=tuple)
     checked: dict[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # not problems: caches merely behind the store

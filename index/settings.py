@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+from index.setting_checks import BUNDLED_MODEL, folder_problem, model_problem
+
+__all__ = ["BUNDLED_MODEL", "IndexSettings"]
 
 
 class IndexSettings(BaseSettings):
@@ -62,3 +64,21 @@ class IndexSettings(BaseSettings):
     duplicate_threshold: float = Field(
         default=0.8, gt=0.0, le=1.0, description="Shingle Jaccard at which a copy is flagged."
     )
+
+    # Paths and models are checked when the settings are read: a wrong one is one line
+    # naming the setting, before any work, never a traceback from deep inside a command.
+    @field_validator("data_dir", "model_cache_dir")
+    @classmethod
+    def _usable_folder(cls, value: Path | None) -> Path | None:
+        problem = folder_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _loadable_model(cls, value: str) -> str:
+        problem = model_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value

@@ -11,7 +11,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -478,6 +478,46 @@ class Store:
                 ],
             )
         return article_id
+
+    def update_metadata(
+        self, collection: str, article_id: int, changes: Mapping[str, object]
+    ) -> None:
+        """Set an article's title, source, url or published date (keys of `changes`).
+
+        A new title also renumbers the article's chunks (same text and vectors, new ids):
+        retrieval indexes the title with every chunk, and the caches rebuild a chunk's
+        lexical entry only when its id is new.
+        """
+        columns = [name for name in ("title", "source", "url", "published") if name in changes]
+        if not columns:
+            return
+        values = [
+            v.isoformat() if isinstance(v, date) else v for v in (changes[c] for c in columns)
+        ]
+        self.get_article(collection, article_id)
+        self.check_before_writing()
+        with self.transaction() as conn:
+            conn.execute(
+                f"UPDATE articles SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+                (*values, article_id),
+            )
+            if "title" in changes:
+                kept = "article_id, collection, ordinal, start, end, text, sentences, vector, "
+                kept += "sentence_vectors"
+                (old_last,) = conn.execute(
+                    "SELECT MAX(id) FROM chunks WHERE article_id = ?", (article_id,)
+                ).fetchone()
+                conn.execute(
+                    f"INSERT INTO chunks({kept}) SELECT {kept} FROM chunks "
+                    "WHERE article_id = ? ORDER BY id",
+                    (article_id,),
+                )
+                conn.execute(
+                    "DELETE FROM chunks WHERE article_id = ? AND id <= ?", (article_id, old_last)
+                )
+            conn.execute(
+                "UPDATE collections SET change_id = change_id + 1 WHERE name = ?", (collection,)
+            )
 
     def delete_article(self, collection: str, article_id: int) -> Article:
         article = self.get_article(collection, article_id)

@@ -181,3 +181,56 @@ def test_empty_collection_answers_plainly(capsys):
     code, out, _ = run(capsys, "ask", "--json", "How many troops?")
     data = json.loads(out)
     assert code == 0 and data["abstained"] and data["citations"] == []
+
+
+def test_readding_with_explicit_metadata_updates_it_and_says_so(capsys):
+    story = EXAMPLES / "05-port-strike.md"
+    code, out, _ = run(capsys, "add", str(story), "--json")
+    first = jsonl(out)[0]
+    assert code == 0 and first["status"] == "added"
+
+    code, out, _ = run(capsys, "add", str(story), "--source", "BBC", "--published", "2005-03-01")
+    assert code == 0
+    assert f"updated  #{first['article']['id']}" in out
+    assert "updated its source 'BBC', published 2005-03-01" in out
+    assert "1 updated" in out
+
+    code, out, _ = run(capsys, "show", str(first["article"]["id"]), "--json")
+    shown = json.loads(out)
+    assert shown["source"] == "BBC" and shown["published"] == "2005-03-01"
+
+    code, out, _ = run(capsys, "add", str(story), "--json")  # nothing given: nothing changes
+    assert jsonl(out)[0]["status"] == "unchanged"
+    code, out, _ = run(capsys, "verify", "--json")
+    assert code == 0 and json.loads(out)["ok"]
+
+
+def test_a_near_copy_is_skipped_not_failed(capsys, tmp_path):
+    original = (EXAMPLES / "05-port-strike.md").read_text(encoding="utf-8")
+    copy = tmp_path / "copy.md"
+    copy.write_text(original.replace("said", "told reporters", 1), encoding="utf-8")
+    code, out, _ = run(capsys, "add", str(EXAMPLES / "05-port-strike.md"), str(copy))
+    assert code == 0
+    assert "skipped" in out and "near-identical to #1" in out
+    assert "--allow-duplicate" in out and "allow-duplicate to keep both" in out
+    assert out.strip().splitlines()[-1] == "1 added, 1 skipped"
+
+
+@pytest.mark.parametrize("command", [["add", str(EXAMPLES)], ["reindex"], ["ask", "hi"]])
+def test_a_missing_model_is_one_line_naming_the_setting(capsys, monkeypatch, command):
+    monkeypatch.setenv("BRIEFBOT_EMBEDDING_MODEL", "/nonexistent/model")
+    code, out, err = run(capsys, *command)
+    assert code == 2 and out == ""
+    assert err == (
+        "briefbot: invalid setting BRIEFBOT_EMBEDDING_MODEL: no model folder at "
+        "/nonexistent/model\n"
+    )
+
+
+def test_a_data_dir_that_is_a_file_is_one_line(capsys, tmp_path):
+    file = tmp_path / "not-a-dir"
+    file.write_text("x")
+    code, _, err = run(capsys, "--data-dir", str(file), "stats")
+    assert code == 2
+    setting = "--data-dir / BRIEFBOT_DATA_DIR"
+    assert err == f"briefbot: invalid setting {setting}: {file} is a file, not a folder\n"

@@ -98,9 +98,10 @@ def test_syndicated_copy_is_refused_unless_allowed(app, server):
     assert original.status == "added"
     copy_url = server.add("/post/fire", html_route(SYNDICATED))
     copy = app.add_url(copy_url)
-    assert copy.status == "failed" and copy.duplicate_of == original.article.id
-    assert copy.error.startswith(f"{copy_url}: near-identical to #{original.article.id}")
-    assert "Valley Courier" in copy.error
+    assert copy.status == "skipped" and copy.duplicate_of == original.article.id
+    assert copy.origin == copy_url and copy.error is None
+    assert copy.note.startswith(f"near-identical to #{original.article.id}")
+    assert "Valley Courier" in copy.note
     assert app.stats().articles == 1
 
     other = app.add_url(server.add("/other/fire", html_route(SAME_EVENT_OTHER_STORY)))
@@ -117,7 +118,8 @@ def test_cli_allow_duplicate_flag(capsys, monkeypatch, server):
     a = server.add("/a", html_route(NEWS_PAGE))
     b = server.add("/b", html_route(SYNDICATED))
     code, rows, _ = run(capsys, "add", a, b, "--json")
-    assert code == 1 and [r["status"] for r in rows] == ["added", "failed"]
+    # A copy refused on purpose is skipped, not failed: a script or a feed sees exit 0.
+    assert code == 0 and [r["status"] for r in rows] == ["added", "skipped"]
     assert rows[1]["duplicate_of"] == rows[0]["article"]["id"]
     code, rows, _ = run(capsys, "add", b, "--allow-duplicate", "--json")
     assert code == 0 and rows[0]["status"] == "added"

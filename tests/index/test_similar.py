@@ -23,7 +23,8 @@ def test_knowledge_base_refuses_a_near_copy_only_when_asked(kb):
     first = kb.add([RawArticle(STORY, title="Fire", source="Courier", url="https://a.example/1")])
     copy = RawArticle(STORY + " Reporting by Sam Ortiz.", title="Fire", url="https://b.example/2")
     refused = kb.add([copy], check_duplicates=True)[0]
-    assert refused.status == "failed" and refused.duplicate_of == first[0].article.id
-    assert "near-identical" in refused.error and kb.stats("default").articles == 1
+    assert refused.status == "skipped" and refused.duplicate_of == first[0].article.id
+    assert refused.note.startswith(f"near-identical to #{first[0].article.id} 'Fire' (Courier)")
+    assert refused.error is None and kb.stats("default").articles == 1
     assert kb.add([copy])[0].status == "added"
     assert kb.verify().ok

@@ -199,8 +199,8 @@ def test_syndicated_copy_is_refused_then_kept_with_allow_duplicate(intranet, ser
     copy = server.add("/post/fire", html_route(SYNDICATED))
     assert add(intranet, url=original).startswith("Added **#1**")
     refused = add(intranet, url=copy)
-    assert refused.startswith(f"Could not add it: {copy}: near-identical to #1")
-    assert "allow" in refused and "\n" not in refused
+    assert refused.startswith(f"Skipped {copy}: near-identical to #1")
+    assert refused.endswith("add it again with allow_duplicate: True") and "\n" not in refused
     assert len(intranet.service.list_articles(COLLECTION)) == 1
     kept = add(intranet, url=copy, allow_duplicate=True)
     assert kept.startswith("Added **#2** 1,200 flee Harlow Ridge wildfire \u2014 Mountain Post")
@@ -233,7 +233,7 @@ def test_modal_keeps_allow_duplicate(client):
     assert client.service.add_text(story, COLLECTION).status == "added"
     copy = story.replace("officials said.", "county officials said.")
     for allow, expected in (
-        (False, "Could not add it: pasted text: near-identical"),
+        (False, "Skipped pasted text: near-identical"),
         (True, "Added **#2**"),
     ):
         modal = client.extensions["bot.exts.articles"].AddTextModal(allow)
