@@ -139,10 +139,6 @@ def article_heading(a: Article) -> str:
     return f"{a.title} - {a.source or 'unknown source'}, {date_label(a)}"
 
 
-def citation_heading(c: Citation) -> str:
-    return f"[{c.n}] {article_heading(c.passage.article)}"
-
-
 T = TypeVar("T")
 
 
