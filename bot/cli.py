@@ -10,7 +10,6 @@ import argparse
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -170,13 +169,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `briefbot ... | head`: the reader left; not an error worth a trace
         sys.stderr.close()
         return 141
-    except sqlite3.DatabaseError as exc:  # damage found mid-command, after the start-up check
-        print(
-            f"briefbot: the database is damaged ({exc}); nothing more was written. "
-            "Restore it from a backup (briefbot import) into a new data dir.",
-            file=sys.stderr,
-        )
-        return 2
 
 
 def _setting_error(exc: Any) -> str:

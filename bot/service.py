@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.answer.extractive import RULES_THRESHOLD, SentenceScorer, Weights, answer_question
+from bot.answer.answerers import Answerer, Evidence, choose_answerer
+from bot.answer.extractive import RULES_THRESHOLD, SentenceScorer
 from bot.answer.models import Answer
 from bot.settings import Settings
 from index.backup import ArchiveHeader, export_collection, read_archive
@@ -32,7 +33,7 @@ from index.ingest.files import (
 )
 from index.ingest.text import parse_text_article, with_overrides
 from index.knowledge import CollectionStats, KnowledgeBase, ProgressCallback
-from index.models import AddOutcome, Article, Overrides, Passage, RawArticle, VerifyReport
+from index.models import AddOutcome, Article, Overrides, RawArticle, VerifyReport
 from index.normalize import clean_line
 from index.reindex import ReindexProgress, ReindexReport, reindex
 from index.store import check_collection_name
@@ -84,9 +85,17 @@ class SentenceCache:
 
 
 class Briefbot:
-    def __init__(self, settings: Settings, knowledge: KnowledgeBase | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        knowledge: KnowledgeBase | None = None,
+        answerer: Answerer | None = None,
+    ) -> None:
+        """`answerer`: how answers are made; default: chosen from the settings on each ask
+        (`choose_answerer`), so a changed setting or reader takes effect at once."""
         self.settings = settings
         self.knowledge = knowledge or KnowledgeBase(settings)
+        self._answerer = answerer
         self._sentences: SentenceCache | None = None
         self._llm: openai.OpenAI | None = None
         self._llm_lock = threading.Lock()
@@ -284,26 +293,26 @@ class Briefbot:
             collection, question, k=max(k, 8, self.settings.llm_passages)
         )
         retrieved = time.perf_counter()
-        answer = answer_question(
+        evidence = Evidence(
             question,
             result.query_vector,
             result.passages,
             self._sentence_encoder(self.knowledge.sentence_vectors(result.passages)),
-            Weights(abstain_below=self.abstain_threshold),
-            max_citations=k,
-            reader=self.reader,
+            k,
         )
-        answered = time.perf_counter()
-        timings = {
-            "retrieve": round((retrieved - started) * 1000, 1),
-            "answer": round((answered - retrieved) * 1000, 1),
-            **answer.timings_ms,  # "reader": the trained reader's share of "answer"
-        }
-        if self._use_llm():
-            answer = self._written(question, result.passages, answer, on_partial)
-            timings["llm"] = round((time.perf_counter() - answered) * 1000, 1)
+        answer = self.answerer.answer(evidence, on_partial)
+        timings = {"retrieve": round((retrieved - started) * 1000, 1), **answer.timings_ms}
         timings["total"] = round((time.perf_counter() - started) * 1000, 1)
         return replace(_with_as_of(answer), timings_ms=timings)
+
+    @property
+    def answerer(self) -> Answerer:
+        """How answers are made (chosen from the settings in bot/answer/answerers.py)."""
+        if self._answerer is not None:
+            return self._answerer
+        return choose_answerer(
+            self.settings, self.reader, self.abstain_threshold, self._llm_client
+        )
 
     @property
     def reader(self) -> SentenceScorer | None:
@@ -316,32 +325,7 @@ class Briefbot:
     @property
     def writes_answers(self) -> bool:
         """True when answers come from the LLM (and can be streamed as they are written)."""
-        return self._use_llm()
-
-    def _use_llm(self) -> bool:
-        mode = self.settings.answer_mode
-        # llm.is_configured's test, inlined so an extractive ask never imports openai (~0.5 s
-        # of a cold `briefbot ask`).
-        configured = bool(self.settings.openai_base_url or self.settings.openai_api_key)
-        return mode == "llm" or (mode == "auto" and configured)
-
-    def _written(
-        self,
-        question: str,
-        passages: tuple[Passage, ...],
-        extractive: Answer,
-        on_partial: Callable[[str], None] | None,
-    ) -> Answer:
-        from bot.answer import llm
-        from bot.answer.written import fallback, write_answer
-
-        if not llm.is_configured(self.settings):
-            return fallback(
-                extractive, "no LLM is configured (set OPENAI_BASE_URL or OPENAI_API_KEY)"
-            )
-        return write_answer(
-            self._llm_client(), self.settings, question, passages, extractive, on_partial
-        )
+        return self.answerer.streams
 
     def _llm_client(self) -> openai.OpenAI:
         """One client per Briefbot: it keeps connections to the endpoint open between asks."""

@@ -217,7 +217,10 @@ class CacheManager:
         change, chunk_ids = self.store.chunk_ids_at(collection)
         manifest = self.read_manifest(collection)
         if manifest is None:
-            return _Check(change, ["manifest missing or unreadable"])
+            if self.folder(collection).exists():
+                return _Check(change, ["manifest missing or unreadable"])
+            # No folder yet: the first add has not saved caches yet (or died before it did).
+            return _Check(change, [], None, "no caches saved yet" if chunk_ids else None)
         problems = [
             f"manifest {key} is {manifest.get(key)!r}, expected {value!r}"
             for key, value in self.expected_manifest().items()
@@ -266,9 +269,8 @@ class CacheManager:
         check = self._check(collection)
         if check.loaded is not None:
             return check.loaded
-        problems = check.problems or [check.behind or ""]
-        # No folder yet: the first add has not saved caches yet (or died before it did).
-        lagging = check.behind is not None or not self.folder(collection).exists()
+        problems = check.problems or [check.behind or "no caches saved yet"]
+        lagging = not check.problems
         cache = self._build(collection)
         if cache.change_id or cache.vectors.size:  # an untouched collection: nothing to report
             # Behind the store is normal while a writer is mid-add (or after a crash during

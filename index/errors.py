@@ -21,6 +21,10 @@ class CorruptStoreError(BriefbotError):
     """The SQLite file is damaged; nothing is written to it."""
 
 
+class StoreUnavailableError(BriefbotError):
+    """The SQLite file cannot be used right now (locked past the timeout, I/O, permissions)."""
+
+
 def naming(origin: str, error: BaseException | str) -> str:
     """The error's message with `origin` (a file or link) in front, unless it already starts
     with it: every failure of a batch names what failed exactly once."""

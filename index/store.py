@@ -7,11 +7,13 @@ one. WAL with synchronous=FULL makes a committed add survive power loss, which i
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from index.errors import CorruptStoreError, InputError, NotFoundError
+from index.errors import CorruptStoreError, InputError, NotFoundError, StoreUnavailableError
 from index.models import Article, ChunkDraft, Sentence
 from index.wording import counted
 
@@ -196,13 +198,19 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise store_error(self.path, exc) from exc
         try:
             yield conn
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise store_error(self.path, exc) from exc
 
     def meta(self, key: str) -> str | None:
         row = self._conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -675,6 +683,39 @@ class Store:
             )
             for r in rows
         ]
+
+
+def store_error(
+    path: Path, exc: sqlite3.DatabaseError
+) -> CorruptStoreError | StoreUnavailableError:
+    """sqlite3's error as Briefbot's own, so every interface reports it as one clear line:
+    damage (a malformed page found mid-command) or a store that cannot be used right now
+    (locked past the busy timeout, disk I/O, no permission)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return StoreUnavailableError(f"{path}: the database cannot be used right now ({exc})")
+    return CorruptStoreError(
+        f"{path}: the database is damaged ({exc}); nothing more was written. Restore it from a "
+        "backup (briefbot import) into a new data dir."
+    )
+
+
+def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise store_error(self.path, exc) from exc
+
+    return call
+
+
+# Every public method of Store raises Briefbot's errors, never sqlite3's: damage can surface in
+# any read (a bad page is found when it is read), and callers (the CLI, the Discord error
+# handler) know only BriefbotError. `transaction` translates its own BEGIN and COMMIT.
+for _name, _member in list(vars(Store).items()):
+    if not _name.startswith("_") and _name != "transaction" and inspect.isfunction(_member):
+        setattr(Store, _name, _translating(_member))
 
 
 def _per_chunk(new: NewArticle) -> Sequence[np.ndarray]:

@@ -64,11 +64,6 @@ class LLMError(Exception):
         self.reason = reason
 
 
-def is_configured(settings: Settings) -> bool:
-    """An endpoint counts as configured when a base URL or an API key is set."""
-    return bool(settings.openai_base_url or settings.openai_api_key)
-
-
 class OpenAI(openai.OpenAI):
     """The openai client with the pause before a retry capped at MAX_RETRY_WAIT.
 

@@ -169,3 +169,34 @@ def test_cli_reports_damaged_store_without_traceback(filled, settings, capsys, m
     code = cli.main(["add", str(article)])
     err = capsys.readouterr().err
     assert code == 2 and "damaged" in err and "Traceback" not in err
+
+
+def test_damage_found_by_a_read_is_briefbots_error_not_sqlites(filled, settings, fake_embedder):
+    """Discord's error handler and the CLI know BriefbotError only: a damaged page found by
+    any read must arrive as one, with the same clear line."""
+    db = settings.data_dir / "briefbot.sqlite3"
+    _checkpoint(db)
+    _damage_pages(db)
+    kb = KnowledgeBase(settings, embedder=fake_embedder)
+    with pytest.raises(CorruptStoreError, match="damaged .*Restore it from a backup"):
+        kb.store.snapshot("default")
+    with pytest.raises(CorruptStoreError):
+        kb.search("default", "troops deployed", k=3)
+    kb.close()
+
+
+def test_a_locked_store_is_a_clear_error(settings, fake_embedder):
+    from index.errors import StoreUnavailableError
+
+    kb = KnowledgeBase(settings, embedder=fake_embedder)
+    kb.add([RawArticle(text=TEXTS[0], title="T")])
+    other = sqlite3.connect(settings.data_dir / "briefbot.sqlite3", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    kb.store._conn().execute("PRAGMA busy_timeout=50")
+    try:
+        with pytest.raises(StoreUnavailableError, match="cannot be used right now .*locked"):
+            kb.store.set_meta("probe", "1")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        kb.close()

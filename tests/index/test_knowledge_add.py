@@ -132,3 +132,23 @@ def test_a_new_title_is_searchable_and_verify_passes(tmp_path):
     assert top.text == kb.text("default", top.article.id)[top.start : top.end]
     assert kb.verify().ok
     kb.close()
+
+
+def test_a_first_add_interrupted_before_any_cache_was_saved_passes_verify(tmp_path):
+    kb = knowledge(tmp_path, RecordingEmbedder([], interrupt_at=2))
+    with pytest.raises(KeyboardInterrupt):
+        kb.add([story(n) for n in range(6)])
+    kb.close()
+    kb = knowledge(tmp_path, HashingEmbedder())
+    report = kb.verify()
+    assert report.ok, report.problems
+    assert report.notes == ("default: no caches saved yet; they catch up on next use (not damage)",)
+    assert kb.stats("default").articles == 2
+    kb.close()
+
+
+def test_verify_of_a_collection_never_written_is_ok_without_notes(tmp_path):
+    kb = knowledge(tmp_path, HashingEmbedder())
+    report = kb.verify("default")
+    assert report.ok and report.notes == () and report.checked == {"default": 0}
+    kb.close()
