@@ -97,16 +97,18 @@ def quantity_at(sentence: str, start: int, end: int) -> Quantity:
     the words around it."""
     figure = sentence[start:end]
     before = sentence[max(0, start - 4) : start]
-    if _YEAR.fullmatch(figure.strip()):
-        return Quantity(Kind.YEAR)
     for symbol, code in _SYMBOLS.items():
         if symbol in figure or before.rstrip().endswith(symbol):
             return Quantity(Kind.MONEY, code)
     if re.search(r"%|per ?cent", figure, re.I):
         return Quantity(Kind.PERCENT)
-    words = [m.group(0) for m in _WORD.finditer(sentence, end)][:4]
-    words = [w for w in words if w.lower() not in _SCALE_WORDS]
-    return _from_following(figure, words)
+    # The words of the same clause after the figure ("by 2007, Ms Hewitt said": none).
+    clause = re.split(r"[,.;:!?()\[\]\"\u201c\u201d]", sentence[end:], maxsplit=1)[0]
+    words = [w for w in _WORD.findall(clause)[:4] if w.lower() not in _SCALE_WORDS]
+    quantity = _from_following(figure, words)
+    if quantity == Quantity(Kind.COUNT) and _YEAR.fullmatch(figure.strip()):
+        return Quantity(Kind.YEAR)  # "in 2007"; "2000 kilometres" counts kilometres
+    return quantity
 
 
 def _from_following(figure: str, words: list[str]) -> Quantity:
@@ -146,10 +148,12 @@ _FUNCTION_WORDS = _words(
 )
 
 _TIME_Q = re.compile(
-    r"\bhow (?:long|much longer|much time|many (?:more )?(?:seconds|minutes|hours|days|weeks|"
-    r"months|years|decades))\b",
+    r"\bhow (?:long|much (?:longer|time|older|younger)|many (?:[a-z]+ ){0,2}"
+    r"(?:second|minute|hour|day|week|month|year|decade)s?)\b",
     re.I,
 )
+# "In kilometers, how long is the route?": a length, not a time.
+_LENGTH_Q = re.compile(r"\b(?:kilomet|km\b|miles?\b|met(?:er|re)s?\b|feet\b|foot\b|inch)", re.I)
 _PERCENT_Q = re.compile(r"\bwhat (?:percentage|percent|proportion|share)\b|\bper ?cent\b", re.I)
 _MONEY_Q = re.compile(
     r"\bwhat (?:is|was|are|were|will be) the (?:cost|price|budget|salary|fine|value)\b"
@@ -164,7 +168,7 @@ def wanted_kinds(question: str) -> frozenset[Kind] | None:
     """The kinds of quantity a number question can be answered with; None when it does not
     say ("how far", "how big": the engine's other rules decide)."""
     if _TIME_Q.search(question):
-        return frozenset({Kind.DURATION})
+        return None if _LENGTH_Q.search(question) else frozenset({Kind.DURATION})
     if _PERCENT_Q.search(question):
         return frozenset({Kind.PERCENT})
     if _MONEY_Q.search(question):

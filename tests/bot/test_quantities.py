@@ -29,6 +29,8 @@ def kind_of(sentence: str, figure: str) -> Quantity:
             Quantity(Kind.DURATION, "year"),
         ),
         ("The law passed in 2007.", "2007", Quantity(Kind.YEAR)),
+        ("It rises by 2007, Ms Hewitt told reporters.", "2007", Quantity(Kind.YEAR)),
+        ("The route is about 2000 kilometres long.", "2000", Quantity(Kind.COUNT, "kilometre")),
         ("About 11,000 North Korean troops arrived.", "11,000", Quantity(Kind.COUNT, "troop")),
         ("Some 2 million new homes are planned.", "2", Quantity(Kind.COUNT, "home")),
         ("Up from 12,000 a day earlier.", "12,000", Quantity(Kind.COUNT)),
@@ -54,10 +56,14 @@ def test_like_is_compared_with_like_and_an_unknown_unit_with_any():
         ("What is the cost of the new bridge?", {Kind.MONEY, Kind.PERCENT}),
         ("How long will the strike last?", {Kind.DURATION}),
         ("How many months of leave are paid?", {Kind.DURATION}),
+        ("How many sunny days does the city average?", {Kind.DURATION}),
         ("What percentage of voters turned out?", {Kind.PERCENT}),
         ("How many troops were deployed?", {Kind.COUNT}),
         ("How much did the river rise?", {Kind.MONEY, Kind.PERCENT, Kind.COUNT}),
         ("How far is the border?", None),
+        ("How much older was Sand than Chopin?", {Kind.DURATION}),
+        ("How many day did filming take?", {Kind.DURATION}),
+        ("In kilometers, how long is the ferry route?", None),
     ],
 )
 def test_the_question_says_which_kinds_answer_it(question, kinds):
