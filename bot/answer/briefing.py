@@ -62,6 +62,8 @@ def conflicting_figures(citations: list[Citation]) -> tuple[Conflict, ...]:
     if not marked:
         return ()
     reference = marked[0][1]
+    if reference.unit is None:  # "12,000" alone: the first like figure that says what it counts
+        reference = next((q for _c, q in marked if q.unit and q.comparable(reference)), reference)
     by_value: dict[frozenset[Decimal], list[Citation]] = {}
     for c, quantity in marked:
         values = numbers_in(c.highlight_text)

@@ -158,6 +158,9 @@ def test_counts_of_different_things_do_not_disagree():
     assert conflicting_figures([troops, residents]) == ()
     more = _citation(2, "About 12,000 North Korean troops were sent there.", "12,000", 2, None)
     assert conflicting_figures([troops, more])[0].values == ("15,000", "12,000")
+    bare = _citation(1, "About 11,000 were sent, officials said.", "11,000", 3, None)
+    (conflict,) = conflicting_figures([bare, troops, residents])
+    assert conflict.values == ("11,000", "15,000")  # the residents are not counted with them
 
 
 def test_sums_in_different_currencies_or_a_sum_and_a_share_do_not_disagree():
