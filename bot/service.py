@@ -404,10 +404,15 @@ def _overridden(raw: RawArticle, overrides: Overrides | None) -> RawArticle:
 
 
 def _with_as_of(answer: Answer) -> Answer:
-    """How recent the evidence is: the cited article's date, else when it was added."""
+    """How recent the evidence is: the cited article's publication date, or None when it is
+    unknown, and separately when it was added (which says nothing about when it was written)."""
     answering = [c for c in answer.citations if c.answers]
     if answer.abstained or not answering:
         return answer
     article = answering[0].passage.article
-    as_of = article.published or article.added_at.date()
-    return replace(answer, as_of=as_of, as_of_source=article.source)
+    return replace(
+        answer,
+        as_of=article.published,
+        as_of_source=article.source,
+        added=article.added_at.date(),
+    )

@@ -274,8 +274,12 @@ class Store:
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     def list_articles(self, collection: str, limit: int = 1000, offset: int = 0) -> list[Article]:
+        """Newest first by publication date (ISO text sorts as dates); articles whose date is
+        unknown come after all dated ones, latest added first. The date added says nothing
+        about when a story was written, so it never places an undated 2005 story above 2026."""
         return self._articles(
-            "a.collection = ? ORDER BY a.added_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            "a.collection = ? ORDER BY a.published IS NULL, a.published DESC, a.added_at DESC, "
+            "a.id DESC LIMIT ? OFFSET ?",
             (collection, limit, offset),
         )
 

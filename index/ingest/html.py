@@ -20,6 +20,10 @@ def parse_html_article(html: str, origin: str = "", url: str | None = None) -> R
         include_tables=True,
         with_metadata=True,
         favor_precision=True,
+        # The page's own metadata, <time> elements, date bylines and the URL; not htmldate's
+        # "extensive" search, which reads a footer's "© 2026" as 1 Jan 2026: a guess that
+        # makes an old story read as current. No date found leaves it unknown.
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if doc is None:
         raise InputError("no article text found")

@@ -39,25 +39,23 @@ def parse_date(value: str) -> date | None:
 
 _DATELINE = re.compile(
     r"^\s*[A-Z][A-Za-z .'\-]{1,40},\s+((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
-    r"[a-z]*\.?\s+\d{1,2}(?:,\s*\d{4})?)\s*(?:\(|--|\u2014|\u2013|-)"
+    r"[a-z]*\.?\s+\d{1,2},\s*\d{4})\s*(?:\(|--|\u2014|\u2013|-)"
 )
 
 
-def dateline_date(body: str, today: date | None = None) -> date | None:
-    """The date of a wire dateline ("SEOUL, Nov. 4 (Yonhap) --"); without a year, the latest
-    such date that is not in the future."""
+def dateline_date(body: str) -> date | None:
+    """The date of a wire dateline that states its year ("WASHINGTON, March 3, 2023 --").
+
+    A dateline without a year ("SEOUL, Nov. 4 (Yonhap) --") gives no date: any year put to it
+    would be a guess, and a guess from the day of adding makes an old story read as current.
+    """
     match = _DATELINE.match(body[:200])
     if not match:
         return None
-    today = today or date.today()
-    text = match.group(1).replace(".", "")
-    has_year = bool(re.search(r"\d{4}", text))
     try:
-        parsed: date = dateparser.parse(text if has_year else f"{text} {today.year}").date()
+        parsed: date = dateparser.parse(match.group(1).replace(".", "")).date()
     except (ValueError, OverflowError):
         return None
-    if not has_year and parsed > today:
-        parsed = parsed.replace(year=parsed.year - 1)
     return parsed
 
 
