@@ -20,7 +20,9 @@ from index.ingest.pdf import read_pdf
 from index.ingest.text import clean_title, parse_text_article
 from index.models import RawArticle
 
-TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+MARKDOWN_TYPES = frozenset({"text/markdown", "text/x-markdown"})
+TEXT_SUFFIXES = frozenset({".txt", ".text"}) | MARKDOWN_SUFFIXES
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 PDF_SUFFIXES = frozenset({".pdf"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
@@ -87,8 +89,12 @@ def _check_size(origin: str, size: int, limit: int) -> None:
         raise InputError(f"{origin}: too large ({size:,} bytes; limit {limit:,})")
 
 
+def _name_suffix(origin: str) -> str:
+    return Path(origin.split("?", 1)[0]).suffix.lower()
+
+
 def _suffix(origin: str) -> str:
-    suffix = Path(origin.split("?", 1)[0]).suffix.lower()
+    suffix = _name_suffix(origin)
     if suffix and suffix not in SUPPORTED_SUFFIXES:
         raise InputError(f"{origin}: unsupported file type '{suffix}' (use {SUPPORTED_LABEL})")
     return suffix
@@ -111,9 +117,11 @@ def sniff_kind(data: bytes) -> str | None:
 
 
 def identify(data: bytes, origin: str, media_type: str = "", by_name: bool = True) -> str:
-    """The kind of a document ('pdf', 'html', 'text') from its content, name and media type.
+    """The kind of a document ('pdf', 'html', 'markdown', 'text') from its content, name and
+    media type.
 
-    `by_name` is False for links: a URL path ending in .php or .aspx says nothing.
+    `by_name` is False for links: a URL path ending in .php or .aspx says nothing. It may
+    still say Markdown: raw .md files are often served as text/plain.
     """
     suffix = _suffix(origin) if by_name else ""
     sniffed = sniff_kind(data)
@@ -126,6 +134,8 @@ def identify(data: bytes, origin: str, media_type: str = "", by_name: bool = Tru
         raise InputError(f"{origin}: not a PDF (no %PDF header)")
     if suffix in HTML_SUFFIXES or media_type in ("text/html", "application/xhtml+xml"):
         return "html"
+    if media_type in MARKDOWN_TYPES or _name_suffix(origin) in MARKDOWN_SUFFIXES:
+        return "markdown"
     return "text"
 
 
@@ -169,7 +179,8 @@ def parse_document(
         if kind == "html":
             text = decode_text(data, origin, charset or _meta_charset(data))
             return parse_html_article(text, origin=origin, url=url)
-        raw = parse_text_article(decode_text(data, origin, charset), origin=origin)
+        text = decode_text(data, origin, charset)
+        raw = parse_text_article(text, origin=origin, markdown=kind == "markdown")
         return replace(raw, url=raw.url or url)
     except InputError as exc:
         raise InputError(naming(origin, exc)) from exc
