@@ -1,8 +1,8 @@
 """Markdown to plain-text blocks with markdown-it-py (CommonMark, plus GitHub tables).
 
 Markup never reaches the store: a link keeps its text, emphasis and heading markers go, a
-table becomes one readable row per line. Inline HTML tags and images are dropped; the text
-around them stays.
+table becomes one readable row per line. Inline HTML tags and images are dropped, the text
+around them stays; a block of HTML keeps its text (lxml), without scripts or comments.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from index.ingest.structure import HEADING, ITEM, PARAGRAPH, Block, table_row
 
 _LISTS = ("bullet_list", "ordered_list")
 _CODE = ("fence", "code_block")
-_SKIPPED = ("hr", "html_block")
+_SKIPPED = ("hr",)
 
 
 @lru_cache(maxsize=1)
@@ -42,6 +42,8 @@ def _blocks(node: SyntaxTreeNode) -> Iterator[Block]:
             yield from (table_row(_inline(cell) for cell in row.children) for row in _rows(child))
         elif child.type in _CODE:
             yield Block(PARAGRAPH, child.content.rstrip("\n"))
+        elif child.type == "html_block":
+            yield from _html_blocks(child.content)
         elif child.type not in _SKIPPED:  # blockquote and anything else that holds blocks
             yield from _blocks(child)
 
@@ -57,6 +59,24 @@ def _list_items(node: SyntaxTreeNode) -> Iterator[Block]:
             else:
                 yield Block(ITEM, marker + block.text)
                 marker = ""  # a second paragraph of the item continues its line
+
+
+def _html_blocks(html: str) -> Iterator[Block]:
+    """The text of a raw HTML block, one paragraph per top-level element.
+
+    Parsed inside a <div> of a whole document: lxml's fragment parsing raises on a lone
+    doctype or comment, and on a stray <body>.
+    """
+    import lxml.html
+
+    root = lxml.html.document_fromstring(f"<div>{html}</div>").body[0]
+    for unwanted in root.xpath(".//script|.//style"):
+        unwanted.drop_tree()
+    yield Block(PARAGRAPH, root.text or "")
+    for element in root:
+        if isinstance(element.tag, str):  # not a comment or processing instruction
+            yield Block(PARAGRAPH, element.text_content())
+        yield Block(PARAGRAPH, element.tail or "")
 
 
 def _rows(table: SyntaxTreeNode) -> Iterator[SyntaxTreeNode]:

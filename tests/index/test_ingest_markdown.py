@@ -71,3 +71,16 @@ def test_plain_text_files_are_not_read_as_markdown():
     text = "Prices rose\n\nShares of *Acme* rose 5 percent, said [sic] the filing."
     assert "*Acme* rose" in parse_article_bytes(text.encode(), "prices.txt").text
     assert "*Acme* rose" in parse_text_article(text).text
+
+
+def test_html_blocks_keep_their_text_without_tags_scripts_or_comments():
+    markdown = (
+        "# Storm update\n\nThe storm passed overnight.\n\n<!DOCTYPE html><script>track()</script>\n"
+        "\n<div class='note'>Editor's <b>note</b>: updated Monday.</div>\n<!-- draft -->\n\n"
+        "<p>Power is back in most towns.</p>\n<p>Schools reopen on Wednesday.</p>\n"
+    )
+    raw = parse_article_bytes(markdown.encode(), "update.md")
+    assert raw.text == (
+        "The storm passed overnight.\n\nEditor's note: updated Monday.\n\n"
+        "Power is back in most towns.\n\nSchools reopen on Wednesday."
+    )
