@@ -131,11 +131,12 @@ class Briefbot:
                     found = True
                     yield file
                 if not found:
-                    yield InputError(f"{source}: no {SUPPORTED_LABEL} files in this folder")
+                    empty = InputError(f"{source}: no {SUPPORTED_LABEL} files in this folder")
+                    yield _about(source, empty)
             elif path.exists():
                 yield path
             else:
-                yield InputError(f"{source}: no such file or folder")
+                yield _about(source, InputError(f"{source}: no such file or folder"))
 
     def read_sources(
         self, sources: list[str], overrides: Overrides | None = None
@@ -155,7 +156,7 @@ class Briefbot:
                     else read_article_file(item, limits)
                 )
             except BriefbotError as exc:
-                yield exc
+                yield _about(str(item), exc)
                 continue
             yield _overridden(raw, overrides)
 
@@ -396,6 +397,12 @@ class Briefbot:
         header, articles = read_archive(path)
         target = collection or header.collection
         return header, self.knowledge.add(articles, target, progress)
+
+
+def _about(origin: str, error: BriefbotError) -> BriefbotError:
+    """The error, marked with the source it is about (an add's outcome names it)."""
+    error.origin = origin
+    return error
 
 
 def _overridden(raw: RawArticle, overrides: Overrides | None) -> RawArticle:

@@ -38,6 +38,31 @@ _NAMES = {
     "iso8859_2": "Central European, ISO-8859-2",
     "cp1257": "Baltic, Windows-1257",
 }
+# The letters beyond ASCII of languages commonly written in the legacy Latin code pages. A
+# reading whose letters no single one of these alphabets holds ("crčme brűlée": Czech č with
+# Hungarian ű) is a wrong code page even when its mess score is as clean as the right one's.
+_ALPHABETS = tuple(
+    frozenset(letters)
+    for letters in (
+        "àâæçéèêëîïôœùûüÿ",  # French
+        "äöüß",  # German
+        "áéíóúñü",  # Spanish
+        "àèéìíîòóù",  # Italian
+        "ãõâêôáéíóúàç",  # Portuguese
+        "åäöæøéü",  # Nordic
+        "áéíóöőúüű",  # Hungarian
+        "ąćęłńóśźż",  # Polish
+        "áčďéěíňóřšťúůýž",  # Czech
+        "áäčďéíĺľňóôŕšťúýž",  # Slovak
+        "čćđšž",  # Croatian, Slovenian, Bosnian
+        "ăâîșşțţ",  # Romanian
+        "çğıöşüâî",  # Turkish
+        "āčēģīķļņōŗšūž",  # Latvian
+        "ąčęėįšųūž",  # Lithuanian
+        "äõöüšž",  # Estonian
+        "áðéíóúýþæö",  # Icelandic
+    )
+)
 _CHAOS_TIE = 0.01  # readings this close in the detector's mess score are equally clean
 _WORD = re.compile(r"\S+")
 
@@ -81,12 +106,24 @@ def _legacy(data: bytes, origin: str) -> str:
     tied = [(name, text) for name, chaos, text in readings if chaos <= cleanest + _CHAOS_TIE]
     fewest = min(_symbols_in_words(text) for _, text in tied)
     tied = [(name, text) for name, text in tied if _symbols_in_words(text) == fewest]
+    plausible = [(name, text) for name, text in tied if _one_alphabet(text)]
+    if plausible and len({text for _, text in plausible}) == 1:
+        tied = plausible
     first_name, first = tied[0]
     for name, text in tied[1:]:
         if text != first:
             raise InputError(f"{origin}: {_ambiguity(first_name, first, name, text)}")
     logger.info("%s: decoded as %s", origin, first_name)
     return first
+
+
+def _one_alphabet(text: str) -> bool:
+    """Whether the text's letters beyond ASCII all belong to one common Latin alphabet (a text
+    in another script, or with none beyond ASCII, passes: this only tells Latin readings
+    apart)."""
+    letters = {ch for ch in text.lower() if ord(ch) > 127 and ch.isalpha()}
+    latin = {ch for ch in letters if "LATIN" in unicodedata.name(ch, "")}
+    return not latin or any(latin <= alphabet for alphabet in _ALPHABETS)
 
 
 def _symbols_in_words(text: str) -> int:

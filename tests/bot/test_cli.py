@@ -272,3 +272,13 @@ def test_markdown_pages_and_charsets_are_stored_as_clean_text(capsys, tmp_path):
     assert texts["storm.html"]["text"].startswith("A fierce autumn storm swept the coast")
     assert "40,000 homes.\n\nCrews worked" in texts["storm.html"]["text"]
     assert texts["ferry.txt"]["text"] == ferry.split("\n\n", 1)[1]
+
+
+def test_a_source_that_cannot_be_read_is_named_in_the_json_origin(capsys, tmp_path):
+    missing = tmp_path / "missing.txt"
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    code, out, _ = run(capsys, "add", str(missing), str(binary), "--json")
+    rows = jsonl(out)
+    assert code == 1 and [r["status"] for r in rows] == ["failed", "failed"]
+    assert [r["origin"] for r in rows] == [str(missing), str(binary)]

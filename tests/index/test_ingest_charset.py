@@ -78,3 +78,17 @@ def test_ambiguous_legacy_text_is_refused_not_stored_as_mojibake():
 def test_unambiguous_western_text_is_still_decoded():
     raw = parse_article_bytes(STORY.encode("cp1252"), "ferry.txt")
     assert "Café owners" in raw.text
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("La crème brûlée du café de la gare était délicieuse, a déclaré le maître.", "brûlée"),
+        ("Die Bürger in Zürich und München wählten am Sonntag; die Straße war voll.", "Straße"),
+    ],
+)
+def test_latin1_french_and_german_are_read_not_refused(text, word):
+    """Windows-1250 reads the same bytes as clean-looking 'crčme brűlée', but no language
+    writes č with ű: a reading whose letters fit no single alphabet is not the right one."""
+    raw = parse_article_bytes(f"Story\n\n{text}".encode("latin-1"), "story.txt")
+    assert word in raw.text
