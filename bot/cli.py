@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="+", help="the question, or - for stdin")
     ask.add_argument("-k", type=int, default=None, help="citations to show (default 5)")
 
-    lst = command("list", "list articles, newest first")
+    lst = command("list", "list articles, newest published first (undated last)")
     lst.add_argument("--limit", type=int, default=100, help="at most this many")
     show = command("show", "show one article")
     show.add_argument("id", type=int)

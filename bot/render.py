@@ -42,6 +42,7 @@ def citation_json(c: Citation) -> dict[str, Any]:
         "source": a.source,
         "url": a.url,
         "published": a.published.isoformat() if a.published else None,
+        "added_at": a.added_at.isoformat(),
         "passage": c.passage.text,
         "start": c.passage.start,
         "end": c.passage.end,
@@ -73,6 +74,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "confidence": answer.confidence,
         "as_of": answer.as_of.isoformat() if answer.as_of else None,
         "as_of_source": answer.as_of_source,
+        "added": answer.added.isoformat() if answer.added else None,
         "conflicts": [
             {"values": list(c.values), "citations": list(c.citations)} for c in answer.conflicts
         ],
@@ -130,8 +132,25 @@ def verify_json(report: VerifyReport) -> dict[str, Any]:
 
 
 # -- for people -----------------------------------------------------------------------
+UNKNOWN_DATE = "date unknown"
+
+
 def date_label(article: Article) -> str:
-    return article.published.strftime("%-d %b %Y") if article.published else "undated"
+    return article.published.strftime("%-d %b %Y") if article.published else UNKNOWN_DATE
+
+
+def as_of_line(answer: Answer, source: str | None = None) -> str | None:
+    """The evidence's date line: "As of <published>, <outlet>", or "Date unknown, added <date>,
+    <outlet>" when no date was found, since the day an article was added must never pass for
+    the day it was written.
+    `source` is the outlet as the caller wants it shown (escaped for Discord)."""
+    source = answer.as_of_source if source is None else source
+    outlet = f", {source}" if source else ""
+    if answer.as_of:
+        return f"As of {answer.as_of.strftime('%-d %b %Y')}{outlet}"
+    if answer.added:
+        return f"Date unknown, added {answer.added.strftime('%-d %b %Y')}{outlet}"
+    return None
 
 
 def article_heading(a: Article) -> str:
@@ -232,14 +251,9 @@ def answer_rich(answer: Answer) -> Group:
     else:
         headline.append(answer.text, style="yellow")
     parts.append(headline)
-    if answer.as_of:
-        parts.append(
-            Text(
-                f"As of {answer.as_of.strftime('%-d %b %Y')}"
-                + (f", {answer.as_of_source}" if answer.as_of_source else ""),
-                style="dim",
-            )
-        )
+    dated = as_of_line(answer)
+    if dated:
+        parts.append(Text(dated, style="dim"))
     for conflict in answer.conflicts:
         refs = ", ".join(f"[{n}]" for n in conflict.citations)
         parts.append(
@@ -463,12 +477,9 @@ def _answer_description(answer: Answer, read_as: str | None = None) -> str:
     lines = [headline]
     if read_as:
         lines.insert(0, f"*Follow-up read as: {trim(discord_escape(_one_line(read_as)), 300)}*")
-    if answer.as_of:
-        lines.append(
-            f"*As of {answer.as_of.strftime('%-d %b %Y')}"
-            + (f", {discord_escape(answer.as_of_source)}" if answer.as_of_source else "")
-            + "*"
-        )
+    dated = as_of_line(answer, discord_escape(answer.as_of_source or ""))
+    if dated:
+        lines.append(f"*{dated}*")
     for conflict in answer.conflicts:
         refs = ", ".join(f"[{n}]" for n in conflict.citations)
         values = " vs ".join(discord_escape(v) for v in conflict.values)
@@ -546,7 +557,7 @@ def sources_embed(answer_data: dict[str, Any]) -> discord.Embed:
             continue
         title = trim(f"[{c.get('n')}] {name}", FIELD_NAME - len(marker)) + marker
         meta = [discord_escape(str(c.get("source") or "unknown source"))]
-        meta.append(str(c.get("published") or "undated"))
+        meta.append(str(c.get("published") or UNKNOWN_DATE))
         url = _safe_url(c.get("url"))
         if url:
             meta.append(f"[link]({url})")

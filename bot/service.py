@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,20 +17,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.answer.answerers import Answerer, Evidence, choose_answerer
-from bot.answer.extractive import RULES_THRESHOLD, SentenceScorer
+from bot.answer.extractive import RULES_THRESHOLD, SentenceEncoder, SentenceScorer
 from bot.answer.models import Answer
+from bot.answer.sentence_vectors import SentenceCache, stored_first
 from bot.settings import Settings
 from index.backup import ArchiveHeader, export_collection, read_archive
-from index.embedding import Embedder
 from index.errors import BriefbotError, InputError, naming
 from index.ingest.files import (
-    SUPPORTED_LABEL,
     check_upload,
-    iter_article_files,
     parse_article_bytes,
-    read_article_file,
 )
-from index.ingest.text import parse_text_article, with_overrides
+from index.ingest.sources import overridden, read_sources
+from index.ingest.text import parse_text_article
 from index.knowledge import CollectionStats, KnowledgeBase, ProgressCallback
 from index.models import AddOutcome, Article, Overrides, RawArticle, VerifyReport
 from index.normalize import clean_line
@@ -62,26 +59,6 @@ def abstain_threshold(settings: Settings) -> float:
         return settings.abstain_threshold
     reader = answer_reader(settings)
     return reader.abstain_below if reader is not None else RULES_THRESHOLD
-
-
-class SentenceCache:
-    """Sentence vectors by text: follow-up questions re-read the same passages."""
-
-    def __init__(self, embedder: Embedder, size: int = 4096) -> None:
-        self._embedder = embedder
-        self._size = size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if missing:
-            for text, vector in zip(missing, self._embedder.encode(missing), strict=True):
-                self._vectors[text] = vector
-        for text in texts:
-            self._vectors.move_to_end(text)
-        while len(self._vectors) > self._size:
-            self._vectors.popitem(last=False)
-        return np.vstack([self._vectors[t] for t in texts])
 
 
 class Briefbot:
@@ -116,48 +93,18 @@ class Briefbot:
         self.knowledge.close()
 
     # -- adding -------------------------------------------------------------------------
-    def expand_sources(self, sources: list[str]) -> Iterator[Path | str | BriefbotError]:
-        """Files as paths (folders expanded), links as strings, problems as errors, in order."""
-        from index.ingest.links import is_link
-
-        for source in sources:
-            if is_link(source):
-                yield source.strip()
-                continue
-            path = Path(source)
-            if path.is_dir():
-                found = False
-                for file in iter_article_files(path):
-                    found = True
-                    yield file
-                if not found:
-                    yield InputError(f"{source}: no {SUPPORTED_LABEL} files in this folder")
-            elif path.exists():
-                yield path
-            else:
-                yield InputError(f"{source}: no such file or folder")
-
     def read_sources(
         self, sources: list[str], overrides: Overrides | None = None
     ) -> Iterator[RawArticle | BriefbotError]:
         """Each source read in turn; a failure is yielded as an error and the batch goes on."""
         from index.ingest.links import document_limits
 
-        limits = document_limits(self.settings)
-        for item in self.expand_sources(sources):
-            if isinstance(item, BriefbotError):
-                yield item
-                continue
-            try:
-                raw = (
-                    self.links.read(item)
-                    if isinstance(item, str)
-                    else read_article_file(item, limits)
-                )
-            except BriefbotError as exc:
-                yield exc
-                continue
-            yield _overridden(raw, overrides)
+        return read_sources(
+            sources,
+            lambda url: self.links.read(url),
+            document_limits(self.settings),
+            overrides,
+        )
 
     def add_sources(
         self,
@@ -254,7 +201,7 @@ class Briefbot:
         except BriefbotError as exc:
             return AddOutcome("failed", origin, error=naming(origin, exc))
         return self.knowledge.add(
-            [_overridden(raw, overrides)],
+            [overridden(raw, overrides)],
             collection,
             check_duplicates=not allow_duplicate,
             overrides=overrides,
@@ -310,9 +257,7 @@ class Briefbot:
         """How answers are made (chosen from the settings in bot/answer/answerers.py)."""
         if self._answerer is not None:
             return self._answerer
-        return choose_answerer(
-            self.settings, self.reader, self.abstain_threshold, self._llm_client
-        )
+        return choose_answerer(self.settings, self.reader, self.abstain_threshold, self._llm_client)
 
     @property
     def reader(self) -> SentenceScorer | None:
@@ -336,18 +281,10 @@ class Briefbot:
                 self._llm = llm.make_client(self.settings)
             return self._llm
 
-    def _sentence_encoder(self, stored: dict[str, np.ndarray]) -> Callable[[list[str]], np.ndarray]:
-        """Sentence vectors stored at ingest; the model only for any that are missing."""
+    def _sentence_encoder(self, stored: dict[str, np.ndarray]) -> SentenceEncoder:
         if self._sentences is None:
             self._sentences = SentenceCache(self.knowledge.embedder)
-        cache = self._sentences
-
-        def encode(texts: list[str]) -> np.ndarray:
-            missing = [t for t in texts if t not in stored]
-            extra = dict(zip(missing, cache.encode(missing), strict=True)) if missing else {}
-            return np.vstack([stored[t] if t in stored else extra[t] for t in texts])
-
-        return encode
+        return stored_first(stored, self._sentences)
 
     # -- managing -----------------------------------------------------------------------
     def list_articles(
@@ -398,16 +335,16 @@ class Briefbot:
         return header, self.knowledge.add(articles, target, progress)
 
 
-def _overridden(raw: RawArticle, overrides: Overrides | None) -> RawArticle:
-    """What the user gave explicitly wins over what the article says."""
-    return with_overrides(raw, **vars(overrides)) if overrides else raw
-
-
 def _with_as_of(answer: Answer) -> Answer:
-    """How recent the evidence is: the cited article's date, else when it was added."""
+    """How recent the evidence is: the cited article's publication date, or None when it is
+    unknown, and separately when it was added (which says nothing about when it was written)."""
     answering = [c for c in answer.citations if c.answers]
     if answer.abstained or not answering:
         return answer
     article = answering[0].passage.article
-    as_of = article.published or article.added_at.date()
-    return replace(answer, as_of=as_of, as_of_source=article.source)
+    return replace(
+        answer,
+        as_of=article.published,
+        as_of_source=article.source,
+        added=article.added_at.date(),
+    )

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,6 +29,19 @@ from index.wording import counted
 FORMAT = "briefbot-export"
 VERSION = 1
 _GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class ExportedArticle:
+    """One article as a backup holds it: metadata and the text as given, no caches."""
+
+    title: str
+    source: str | None
+    url: str | None
+    published: str | None
+    added_at: str
+    content_hash: str
+    raw_text: str
 
 
 @dataclass(frozen=True)
@@ -49,7 +64,7 @@ def export_collection(store: Store, collection: str, path: Path) -> ArchiveHeade
 
     def write(temp: Path) -> None:
         nonlocal header
-        with store.exported(collection) as (count, articles), _open_write(temp, path) as out:
+        with exported(store, collection) as (count, articles), _open_write(temp, path) as out:
             header = ArchiveHeader(
                 FORMAT, VERSION, collection, count, datetime.now(UTC).isoformat(timespec="seconds")
             )
@@ -141,3 +156,24 @@ def iter_lines(path: Path) -> Iterator[str]:
     """The archive's lines (for tools and tests that inspect an archive)."""
     with _open_read(path) as handle:
         yield from handle
+
+
+@contextmanager
+def exported(store: Store, collection: str) -> Iterator[tuple[int, Iterator[ExportedArticle]]]:
+    """(count, articles) of a collection from ONE read transaction: a consistent snapshot
+    even while another process writes (WAL readers see the state at their first read)."""
+    conn = sqlite3.connect(store.path, timeout=60, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        count = conn.execute(
+            "SELECT COUNT(*) FROM articles WHERE collection = ?", (collection,)
+        ).fetchone()[0]
+        rows = conn.execute(
+            "SELECT title, source, url, published, added_at, content_hash, raw_text "
+            "FROM articles WHERE collection = ? ORDER BY id",
+            (collection,),
+        )
+        yield int(count), (ExportedArticle(*row) for row in rows)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()

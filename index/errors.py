@@ -4,6 +4,8 @@
 class BriefbotError(Exception):
     """Base of every expected error: interfaces print its message, not a traceback."""
 
+    origin: str = ""  # the file or link it is about, when it is about one (an add's outcome)
+
 
 class InputError(BriefbotError):
     """The article or question given cannot be used (empty, binary, too large...)."""

@@ -191,7 +191,7 @@ class KnowledgeBase:
     def _pending(self, item: RawArticle | BriefbotError, collection: str) -> _Pending | AddOutcome:
         """The article prepared for embedding, or its failure."""
         if isinstance(item, BriefbotError):
-            return AddOutcome("failed", "", error=str(item))
+            return AddOutcome("failed", item.origin, error=str(item))
         try:
             return _Pending(item, self._prepare(item, collection))
         except BriefbotError as exc:

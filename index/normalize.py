@@ -21,6 +21,7 @@ _INVISIBLE = dict.fromkeys(
     + list(range(0x2066, 0x206A))
 )
 _LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022\u25aa\u2013]\s+|\d{1,3}[.)]\s+|#{1,6}\s)")
+_TABLE_CELLS = " | "  # a table row as ingest lays it out (index/ingest/structure.py)
 _WORD_AT_END = re.compile(r"([A-Za-z]+)(-?)$")
 _WORD_AT_START = re.compile(r"^([a-z]+)")
 
@@ -142,8 +143,8 @@ def _collapse(line: list[tuple[str, int]]) -> list[tuple[str, int]]:
 
 def _line_join(prev: str, nxt: str) -> str:
     """Separator between two non-blank lines of one paragraph."""
-    if _LIST_ITEM.match(nxt):
-        return "\n"
+    if _LIST_ITEM.match(nxt) or (_TABLE_CELLS in prev and _TABLE_CELLS in nxt):
+        return "\n"  # list items and table rows keep their own lines
     tail = _WORD_AT_END.search(prev)
     head = _WORD_AT_START.match(nxt)
     if tail and head:

@@ -18,6 +18,7 @@ import numpy as np
 
 from index.embedding import embed_chunked
 from index.knowledge import KnowledgeBase
+from index.staging import ReindexStaging
 
 logger = logging.getLogger(__name__)
 ReindexProgress = Callable[[int, int], None]
@@ -40,13 +41,13 @@ def reindex(
     model, dimension = kb.embedder.name, kb.embedder.dimension
     previous = store.meta("model")
     with kb.writing():
-        store.start_staging(model)
+        ReindexStaging(store).start(model)
     total = sum(store.count(c)[1] for c in store.collections())
     embedded = _stage_all(kb, batch_size, progress, total, locked=False)
     with kb.writing():
         # Chunks added (by writers using the old model) while we staged: embed them now.
         embedded += _stage_all(kb, batch_size, progress, total, locked=True)
-        chunks = store.switch_to_staged(model, dimension)
+        chunks = ReindexStaging(store).switch(model, dimension)
         collections = tuple(store.collections())
         kb.reset_caches()
         for name in collections:
@@ -63,16 +64,17 @@ def _stage_all(
     locked: bool,
 ) -> int:
     done = 0
-    while todo := kb.store.unstaged_chunks(batch_size):
+    staging = ReindexStaging(kb.store)
+    while todo := staging.unstaged_chunks(batch_size):
         found = embed_chunked(kb.embedder, [[chunk] for _, chunk in todo])
         ids = [chunk_id for chunk_id, _ in todo]
         vectors = np.vstack([f.chunks for f in found])
         sentences = [f.sentences[0] for f in found]
         if locked:
-            kb.store.stage_vectors(ids, vectors, sentences)
+            staging.stage(ids, vectors, sentences)
         else:
             with kb.writing():
-                kb.store.stage_vectors(ids, vectors, sentences)
+                staging.stage(ids, vectors, sentences)
         done += len(todo)
         if progress:
             progress(min(done, total), total)

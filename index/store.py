@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from index.models import Article, ChunkDraft, Sentence
 from index.wording import counted
 
 SCHEMA_VERSION = 1
+T = TypeVar("T")
 _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 _SCHEMA = """
@@ -100,19 +101,6 @@ class NewArticle:
     vectors: np.ndarray
     sentence_vectors: tuple[np.ndarray, ...] = ()
     added_at: datetime | None = None  # kept by `briefbot import`; now when None
-
-
-@dataclass(frozen=True)
-class ExportedArticle:
-    """One article as a backup holds it: metadata and the text as given, no caches."""
-
-    title: str
-    source: str | None
-    url: str | None
-    published: str | None
-    added_at: str
-    content_hash: str
-    raw_text: str
 
 
 def check_collection_name(name: str) -> str:
@@ -212,6 +200,10 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise store_error(self.path, exc) from exc
 
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        """The rows of one read query, for the store's companions (reindex staging)."""
+        return self._conn().execute(sql, tuple(params)).fetchall()
+
     def meta(self, key: str) -> str | None:
         row = self._conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
@@ -275,8 +267,12 @@ class Store:
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     def list_articles(self, collection: str, limit: int = 1000, offset: int = 0) -> list[Article]:
+        """Newest first by publication date (ISO text sorts as dates); articles whose date is
+        unknown come after all dated ones, latest added first. The date added says nothing
+        about when a story was written, so it never places an undated 2005 story above 2026."""
         return self._articles(
-            "a.collection = ? ORDER BY a.added_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            "a.collection = ? ORDER BY a.published IS NULL, a.published DESC, a.added_at DESC, "
+            "a.id DESC LIMIT ? OFFSET ?",
             (collection, limit, offset),
         )
 
@@ -538,121 +534,6 @@ class Store:
             )
         return article
 
-    # -- backups ------------------------------------------------------------------------
-    @contextmanager
-    def exported(self, collection: str) -> Iterator[tuple[int, Iterator[ExportedArticle]]]:
-        """(count, articles) of a collection from ONE read transaction: a consistent snapshot
-        even while another process writes (WAL readers see the state at their first read)."""
-        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        try:
-            conn.execute("BEGIN")
-            count = conn.execute(
-                "SELECT COUNT(*) FROM articles WHERE collection = ?", (collection,)
-            ).fetchone()[0]
-            rows = conn.execute(
-                "SELECT title, source, url, published, added_at, content_hash, raw_text "
-                "FROM articles WHERE collection = ? ORDER BY id",
-                (collection,),
-            )
-            yield int(count), (ExportedArticle(*row) for row in rows)
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-
-    # -- re-embedding (briefbot reindex) --------------------------------------------------
-    def staging_model(self) -> str | None:
-        """The model a reindex in progress is staging vectors for, if any."""
-        return self.meta("reindex_model")
-
-    def start_staging(self, model: str) -> None:
-        """Begin (or resume, for the same model) staging new vectors beside the live ones."""
-        self.check_before_writing()
-        with self.transaction() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS staged_vectors (chunk_id INTEGER PRIMARY KEY, "
-                "vector BLOB NOT NULL, sentence_vectors BLOB NOT NULL DEFAULT x'')"
-            )
-            row = conn.execute("SELECT value FROM meta WHERE key = 'reindex_model'").fetchone()
-            if row is None or row[0] != model:
-                conn.execute("DELETE FROM staged_vectors")
-                conn.execute(
-                    "INSERT INTO meta(key, value) VALUES ('reindex_model', ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (model,),
-                )
-
-    def unstaged_chunks(self, limit: int) -> list[tuple[int, ChunkDraft]]:
-        """(chunk id, chunk with its sentences) of chunks that have no staged vector yet."""
-        rows = (
-            self._conn()
-            .execute(
-                "SELECT c.id, c.ordinal, c.start, c.end, c.text, c.sentences FROM chunks c "
-                "WHERE NOT EXISTS (SELECT 1 FROM staged_vectors s WHERE s.chunk_id = c.id) "
-                "ORDER BY c.id LIMIT ?",
-                (limit,),
-            )
-            .fetchall()
-        )
-        return [
-            (
-                int(r[0]),
-                ChunkDraft(
-                    int(r[1]),
-                    int(r[2]),
-                    int(r[3]),
-                    str(r[4]),
-                    tuple(Sentence(int(s), int(e)) for s, e in json.loads(str(r[5]))),
-                ),
-            )
-            for r in rows
-        ]
-
-    def stage_vectors(
-        self, ids: Sequence[int], vectors: np.ndarray, sentence_vectors: Sequence[np.ndarray]
-    ) -> None:
-        with self.transaction() as conn:
-            conn.executemany(
-                "INSERT OR REPLACE INTO staged_vectors(chunk_id, vector, sentence_vectors) "
-                "VALUES (?, ?, ?)",
-                [
-                    (
-                        int(i),
-                        np.asarray(v, dtype=np.float32).tobytes(),
-                        np.asarray(sv, dtype=np.float32).tobytes(),
-                    )
-                    for i, v, sv in zip(ids, vectors, sentence_vectors, strict=True)
-                ],
-            )
-
-    def switch_to_staged(self, model: str, dimension: int) -> int:
-        """Make the staged vectors live in ONE transaction (old model or new, never a mix).
-
-        The caller holds the writer lock and has staged every chunk; returns the chunk count.
-        """
-        with self.transaction() as conn:
-            missing = conn.execute(
-                "SELECT COUNT(*) FROM chunks c WHERE NOT EXISTS "
-                "(SELECT 1 FROM staged_vectors s WHERE s.chunk_id = c.id)"
-            ).fetchone()[0]
-            if missing:
-                raise RuntimeError(f"{missing} chunks have no staged vector")
-            updated = conn.execute(
-                "UPDATE chunks SET "
-                "vector = (SELECT s.vector FROM staged_vectors s WHERE s.chunk_id = chunks.id), "
-                "sentence_vectors = "
-                "(SELECT s.sentence_vectors FROM staged_vectors s WHERE s.chunk_id = chunks.id)"
-            ).rowcount
-            conn.execute("DELETE FROM staged_vectors")
-            conn.execute("DELETE FROM meta WHERE key = 'reindex_model'")
-            for key, value in (("model", model), ("dimension", str(dimension))):
-                conn.execute(
-                    "INSERT INTO meta(key, value) VALUES (?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
-            conn.execute("UPDATE collections SET change_id = change_id + 1")
-        return int(updated)
-
     # -- helpers ------------------------------------------------------------------------
     def _one_article(self, where: str, params: tuple[object, ...]) -> Article | None:
         found = self._articles(where + " LIMIT 1", params)
@@ -701,7 +582,7 @@ def store_error(
 
 def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
-    def call(self: Store, *args: Any, **kwargs: Any) -> Any:
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as exc:
@@ -710,12 +591,18 @@ def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-# Every public method of Store raises Briefbot's errors, never sqlite3's: damage can surface in
-# any read (a bad page is found when it is read), and callers (the CLI, the Discord error
-# handler) know only BriefbotError. `transaction` translates its own BEGIN and COMMIT.
-for _name, _member in list(vars(Store).items()):
-    if not _name.startswith("_") and _name != "transaction" and inspect.isfunction(_member):
-        setattr(Store, _name, _translating(_member))
+def translating_errors(cls: type[T]) -> type[T]:
+    """Every public method of `cls` raises Briefbot's errors, never sqlite3's: damage can
+    surface in any read (a bad page is found when it is read), and callers (the CLI, the
+    Discord error handler) know only BriefbotError. `transaction` translates its own BEGIN and
+    COMMIT. `cls` has a `path` attribute (the database file)."""
+    for name, member in list(vars(cls).items()):
+        if not name.startswith("_") and name != "transaction" and inspect.isfunction(member):
+            setattr(cls, name, _translating(member))
+    return cls
+
+
+translating_errors(Store)
 
 
 def _per_chunk(new: NewArticle) -> Sequence[np.ndarray]:

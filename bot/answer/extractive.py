@@ -25,7 +25,8 @@ import numpy as np
 
 from bot.answer.briefing import conflicting_figures, newest_first
 from bot.answer.models import Answer, Citation
-from bot.answer.qtypes import QType, candidates, classify, with_unit
+from bot.answer.qtypes import Candidate, QType, candidates, classify, with_unit
+from bot.answer.quantities import Kind, quantity_at, wanted_kinds
 from bot.answer.reader import ReaderInput
 from index.lexical import QUESTION_WORDS, term_coverage, tokenize
 from index.models import Passage, Sentence, Span
@@ -421,6 +422,8 @@ def highlight(sentence_text: str, question: str, qtype: QType) -> Span | None:
         for c in candidates(sentence_text, qtype)
         if c.text.lower() not in question.lower() and not set(tokenize([c.text])[0]) & terms
     ]
+    if qtype is QType.NUMBER:
+        found = _of_wanted_kind(sentence_text, found, question)
     if not found:
         return None
     anchors = [
@@ -434,6 +437,21 @@ def highlight(sentence_text: str, question: str, qtype: QType) -> Span | None:
 
     best = min(found, key=lambda c: distance(c.span)).span if anchors else found[0].span
     return with_unit(sentence_text, best, question) if qtype is QType.NUMBER else best
+
+
+def _of_wanted_kind(sentence: str, found: list[Candidate], question: str) -> list[Candidate]:
+    """The figures of the kind the question asks for ("how much ... pay": a sum, not the "six"
+    of "six months"); else those not plainly of another kind (a duration or a year where
+    neither was asked for); a question that does not say keeps them all."""
+    wanted = wanted_kinds(question)
+    if wanted is None:
+        return found
+    kinds = [quantity_at(sentence, c.span.start, c.span.end).kind for c in found]
+    preferred = [c for c, kind in zip(found, kinds, strict=True) if kind in wanted]
+    if preferred:
+        return preferred
+    wrong = {Kind.DURATION, Kind.YEAR} - wanted
+    return [c for c, kind in zip(found, kinds, strict=True) if kind not in wrong]
 
 
 def _citations(

@@ -50,8 +50,11 @@ class Answer:
     qtype: str = "other"
     highlight: str | None = None
     confidence: float = 0.0
+    # The evidence article's publication date; None when no metadata or dateline gives one
+    # (never the date it was added: a 2004 story must not read as current).
     as_of: date | None = None
     as_of_source: str | None = None
+    added: date | None = None  # when the evidence article was added to the collection
     conflicts: tuple[Conflict, ...] = ()
     fallback_reason: str | None = None
     # why it abstained: "empty", "low_score", "missing_terms", "no_typed_evidence" or

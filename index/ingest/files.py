@@ -8,28 +8,26 @@ the same `parse_document`, so a file and a link give the same article.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.errors import InputError, naming
+from index.ingest.charset import bom_encoding, decode_text
 from index.ingest.html import parse_html_article
 from index.ingest.pdf import read_pdf
 from index.ingest.text import clean_title, parse_text_article
 from index.models import RawArticle
 
-TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+MARKDOWN_TYPES = frozenset({"text/markdown", "text/x-markdown"})
+TEXT_SUFFIXES = frozenset({".txt", ".text"}) | MARKDOWN_SUFFIXES
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 PDF_SUFFIXES = frozenset({".pdf"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 SUPPORTED_LABEL = ".txt, .md, .html or .pdf"  # how the supported types are named to people
 MAX_FILE_BYTES = 50 * 1024 * 1024
-_LEGACY_RANK = {
-    name: rank
-    for rank, name in enumerate(["cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2"])
-}
 
 # Binary formats people drop by mistake, by their first bytes.
 _BINARY_MAGIC = (
@@ -92,8 +90,12 @@ def _check_size(origin: str, size: int, limit: int) -> None:
         raise InputError(f"{origin}: too large ({size:,} bytes; limit {limit:,})")
 
 
+def _name_suffix(origin: str) -> str:
+    return Path(origin.split("?", 1)[0]).suffix.lower()
+
+
 def _suffix(origin: str) -> str:
-    suffix = Path(origin.split("?", 1)[0]).suffix.lower()
+    suffix = _name_suffix(origin)
     if suffix and suffix not in SUPPORTED_SUFFIXES:
         raise InputError(f"{origin}: unsupported file type '{suffix}' (use {SUPPORTED_LABEL})")
     return suffix
@@ -104,7 +106,11 @@ def sniff_kind(data: bytes) -> str | None:
     head = data[:1024]
     if head.lstrip().startswith(b"%PDF-"):
         return "pdf"
-    if _HTML_START.match(head.removeprefix(codecs.BOM_UTF8)):
+    bom = bom_encoding(head)
+    if bom:  # UTF-16 and -32 are full of zero bytes, and text all the same
+        ascii_head = head.decode(bom, "ignore").encode("ascii", "ignore")
+        return "html" if _HTML_START.match(ascii_head) else None
+    if _HTML_START.match(head):
         return "html"
     if any(head.startswith(magic) for magic, _ in _BINARY_MAGIC) or b"\x00" in data[:8192]:
         return "binary"
@@ -112,9 +118,11 @@ def sniff_kind(data: bytes) -> str | None:
 
 
 def identify(data: bytes, origin: str, media_type: str = "", by_name: bool = True) -> str:
-    """The kind of a document ('pdf', 'html', 'text') from its content, name and media type.
+    """The kind of a document ('pdf', 'html', 'markdown', 'text') from its content, name and
+    media type.
 
-    `by_name` is False for links: a URL path ending in .php or .aspx says nothing.
+    `by_name` is False for links: a URL path ending in .php or .aspx says nothing. It may
+    still say Markdown: raw .md files are often served as text/plain.
     """
     suffix = _suffix(origin) if by_name else ""
     sniffed = sniff_kind(data)
@@ -127,29 +135,9 @@ def identify(data: bytes, origin: str, media_type: str = "", by_name: bool = Tru
         raise InputError(f"{origin}: not a PDF (no %PDF header)")
     if suffix in HTML_SUFFIXES or media_type in ("text/html", "application/xhtml+xml"):
         return "html"
+    if media_type in MARKDOWN_TYPES or _name_suffix(origin) in MARKDOWN_SUFFIXES:
+        return "markdown"
     return "text"
-
-
-def decode_text(data: bytes, origin: str, declared: str | None = None) -> str:
-    """The declared charset when it decodes, else UTF-8, else the most likely charset."""
-    if b"\x00" in data[:8192]:
-        raise InputError(f"{origin}: binary file, not text")
-    for encoding in (declared, "utf-8-sig"):
-        if not encoding:
-            continue
-        try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            pass
-    from charset_normalizer import from_bytes
-
-    candidates = list(from_bytes(data))
-    if not candidates:
-        raise InputError(f"{origin}: not readable as text")
-    # Among equally clean decodings, prefer the Western ones news files are most often in:
-    # charset_normalizer alone turns a Latin-1 "Café, Zürich" into the DOS Baltic "Cafķ, Z³rich".
-    best = min(candidates, key=lambda c: (round(c.chaos, 2), _LEGACY_RANK.get(c.encoding, 99)))
-    return str(best)
 
 
 def read_article_file(path: Path, limits: DocumentLimits | None = None) -> RawArticle:
@@ -192,7 +180,8 @@ def parse_document(
         if kind == "html":
             text = decode_text(data, origin, charset or _meta_charset(data))
             return parse_html_article(text, origin=origin, url=url)
-        raw = parse_text_article(decode_text(data, origin, charset), origin=origin)
+        text = decode_text(data, origin, charset)
+        raw = parse_text_article(text, origin=origin, markdown=kind == "markdown")
         return replace(raw, url=raw.url or url)
     except InputError as exc:
         raise InputError(naming(origin, exc)) from exc

@@ -1,8 +1,9 @@
 """Reading a plain-text or Markdown article: title line, metadata lines, body.
 
 News files come in loose shapes: a headline on the first line (or none), a trailing
-"Source: Outlet" line, sometimes a byline after it. This module turns that into fields and
-leaves the body alone, so spans in the stored text still quote the article as written.
+"Source: Outlet" line, sometimes a byline after it. This module turns that into fields. A
+plain-text body is left as written; a Markdown body becomes plain text (markdown.py), since
+citations quote the stored text and markup in a quote ("**Riverside**") is noise.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from datetime import date, datetime
 from dateutil import parser as dateparser
 
 from index.errors import InputError
+from index.ingest.markdown import markdown_blocks
+from index.ingest.structure import render, split_title
 from index.models import RawArticle
 
 _META = re.compile(
@@ -39,25 +42,23 @@ def parse_date(value: str) -> date | None:
 
 _DATELINE = re.compile(
     r"^\s*[A-Z][A-Za-z .'\-]{1,40},\s+((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
-    r"[a-z]*\.?\s+\d{1,2}(?:,\s*\d{4})?)\s*(?:\(|--|\u2014|\u2013|-)"
+    r"[a-z]*\.?\s+\d{1,2},\s*\d{4})\s*(?:\(|--|\u2014|\u2013|-)"
 )
 
 
-def dateline_date(body: str, today: date | None = None) -> date | None:
-    """The date of a wire dateline ("SEOUL, Nov. 4 (Yonhap) --"); without a year, the latest
-    such date that is not in the future."""
+def dateline_date(body: str) -> date | None:
+    """The date of a wire dateline that states its year ("WASHINGTON, March 3, 2023 --").
+
+    A dateline without a year ("SEOUL, Nov. 4 (Yonhap) --") gives no date: any year put to it
+    would be a guess, and a guess from the day of adding makes an old story read as current.
+    """
     match = _DATELINE.match(body[:200])
     if not match:
         return None
-    today = today or date.today()
-    text = match.group(1).replace(".", "")
-    has_year = bool(re.search(r"\d{4}", text))
     try:
-        parsed: date = dateparser.parse(text if has_year else f"{text} {today.year}").date()
+        parsed: date = dateparser.parse(match.group(1).replace(".", "")).date()
     except (ValueError, OverflowError):
         return None
-    if not has_year and parsed > today:
-        parsed = parsed.replace(year=parsed.year - 1)
     return parsed
 
 
@@ -90,8 +91,12 @@ def clean_title(title: str) -> str:
     return title
 
 
-def parse_text_article(text: str, origin: str = "") -> RawArticle:
-    """Split a text/Markdown article into title, source, date, url and body."""
+def parse_text_article(text: str, origin: str = "", markdown: bool = False) -> RawArticle:
+    """Split a text or Markdown article into title, source, date, url and body.
+
+    Metadata lines are read from the lines as written; a Markdown body is then turned into
+    plain text (index/ingest/markdown.py), its first heading being the title.
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     fields: dict[str, str] = {}
     # Metadata lines at the top, before any body text.
@@ -102,13 +107,15 @@ def parse_text_article(text: str, origin: str = "") -> RawArticle:
             top += 1
         else:
             break
-    bottom = len(lines)
-    bottom = _strip_trailing_meta(lines, top, bottom, fields)
-
-    body_lines = lines[top:bottom]
+    bottom = _strip_trailing_meta(lines, top, len(lines), fields)
+    title = fields.get("title")
+    if markdown:
+        title, body = _markdown_body("\n".join(lines[top:bottom]), title)
+    else:
+        body = "\n".join(lines[top:bottom])
+    body_lines = body.split("\n")
     while body_lines and not body_lines[0].strip():
         body_lines.pop(0)
-    title = fields.get("title")
     if not title and body_lines and looks_like_title(body_lines[0]):
         following = "\n".join(body_lines[1:]).strip()
         if following:
@@ -125,6 +132,12 @@ def parse_text_article(text: str, origin: str = "") -> RawArticle:
         published=published or dateline_date(body),
         origin=origin,
     )
+
+
+def _markdown_body(source: str, title: str | None) -> tuple[str | None, str]:
+    """(title, plain text) of a Markdown body; an opening heading is the title."""
+    title, blocks = split_title([b for b in markdown_blocks(source) if b.text.strip()], title)
+    return title, render(blocks)
 
 
 def _accept(fields: dict[str, str], key: str, value: str) -> bool:

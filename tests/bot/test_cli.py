@@ -234,3 +234,51 @@ def test_a_data_dir_that_is_a_file_is_one_line(capsys, tmp_path):
     assert code == 2
     setting = "--data-dir / BRIEFBOT_DATA_DIR"
     assert err == f"briefbot: invalid setting {setting}: {file} is a file, not a folder\n"
+
+
+def test_markdown_pages_and_charsets_are_stored_as_clean_text(capsys, tmp_path):
+    (tmp_path / "council.md").write_text(
+        "# Council backs barrier\n\n**Riverside** council voted 7-2 for the barrier, said "
+        "[Tom Hardy](https://example.org/t), the engineer.\n\n| item | value |\n|---|---|\n"
+        "| Barrier | 4.2 million |\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "storm.html").write_text(
+        "<html><body><article><h1>Storm cuts power</h1><p>A fierce autumn storm swept the "
+        "coast on Sunday, cutting power to 40,000 homes.</p><p>Crews worked all night to "
+        "restore supply, the utility said.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    ferry = "Ferry sails again\n\nThe ferry to Gdańsk sailed on Monday after the storm passed."
+    (tmp_path / "ferry.txt").write_bytes(ferry.encode("utf-16"))
+    (tmp_path / "legacy.txt").write_bytes(ferry.encode("iso-8859-2"))
+    code, out, _ = run(capsys, "add", str(tmp_path), "--json")
+    assert code == 1  # one file refused, the others added
+    failed = [r["error"] for r in jsonl(out) if r["status"] == "failed"]
+    assert len(failed) == 1 and "'Gdańsk'" in failed[0]
+    assert failed[0].startswith(f"{tmp_path / 'legacy.txt'}: cannot tell the character encoding")
+    rows = {r["origin"].rsplit("/", 1)[-1]: r for r in jsonl(out) if r["status"] == "added"}
+    assert set(rows) == {"council.md", "ferry.txt", "storm.html"}
+    texts = {}
+    for name in ("council.md", "storm.html", "ferry.txt"):
+        _, shown, _ = run(capsys, "show", str(rows[name]["article"]["id"]), "--json")
+        texts[name] = json.loads(shown)
+    assert texts["council.md"]["title"] == "Council backs barrier"
+    assert texts["council.md"]["text"] == (
+        "Riverside council voted 7-2 for the barrier, said Tom Hardy, the engineer.\n\n"
+        "item | value\nBarrier | 4.2 million"
+    )
+    assert texts["storm.html"]["title"] == "Storm cuts power"
+    assert texts["storm.html"]["text"].startswith("A fierce autumn storm swept the coast")
+    assert "40,000 homes.\n\nCrews worked" in texts["storm.html"]["text"]
+    assert texts["ferry.txt"]["text"] == ferry.split("\n\n", 1)[1]
+
+
+def test_a_source_that_cannot_be_read_is_named_in_the_json_origin(capsys, tmp_path):
+    missing = tmp_path / "missing.txt"
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    code, out, _ = run(capsys, "add", str(missing), str(binary), "--json")
+    rows = jsonl(out)
+    assert code == 1 and [r["status"] for r in rows] == ["failed", "failed"]
+    assert [r["origin"] for r in rows] == [str(missing), str(binary)]

@@ -4,6 +4,7 @@ mention and no unescaped markdown from the articles, and trim at sentence or wor
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import discord
@@ -93,6 +94,7 @@ def answers(draw) -> Answer:
         mode=draw(st.sampled_from(["extractive", "llm"])),
         as_of=draw(st.none() | st.just(date(2026, 11, 2))),
         as_of_source=draw(st.none() | TEXT),
+        added=draw(st.none() | st.just(date(2026, 11, 29))),
         fallback_reason=draw(st.none() | TEXT),
         timings_ms={"total": 12.0},
     )
@@ -231,3 +233,24 @@ def test_related_passages_after_an_answer_are_marked_related_not_highlighted():
     console.print(render.answer_rich(answer))
     text = console.export_text()
     assert text.index("T1 - S") < text.index("Also related") < text.index("T2 - S")
+
+
+def test_an_undated_answer_says_date_unknown_and_when_it_was_added_not_as_of():
+    """The day an article was added is no publication date: a 2024 wire story must not read
+    "As of 29 Nov 2026"."""
+    text = "At least 11,000 troops were deployed."
+    c = Citation(
+        1,
+        Passage(1, article("T", "Yonhap", None), text, 0, len(text), (Sentence(0, 37),), 0.9),
+        Sentence(0, 37),
+        Span(9, 15),
+        0.9,
+    )
+    undated = Answer(
+        "q?", text, False, (c,), as_of=None, as_of_source="Yonhap_News", added=date(2026, 11, 29)
+    )
+    description = render.answer_embed(undated).description
+    assert "*Date unknown, added 29 Nov 2026, Yonhap\\_News*" in description
+    assert "As of" not in description
+    dated = replace(undated, as_of=date(2024, 10, 30))
+    assert "*As of 30 Oct 2024, Yonhap\\_News*" in render.answer_embed(dated).description

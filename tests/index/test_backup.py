@@ -14,6 +14,7 @@ from index.errors import InputError
 from index.knowledge import KnowledgeBase
 from index.models import RawArticle
 from index.reindex import reindex
+from index.staging import ReindexStaging
 from tests.conftest import HashingEmbedder
 
 
@@ -154,7 +155,7 @@ def test_reindex_switches_model_and_resumes_after_a_crash(settings, fake_embedde
     reopened = KnowledgeBase(settings, embedder=HashingEmbedder(dimension=32, name="new/model"))
     assert reopened.verify().ok
     assert reopened.search("default", "troops border")
-    assert reopened.store.staging_model() is None
+    assert ReindexStaging(reopened.store).model() is None
     reopened.close()
     with pytest.raises(Exception, match="reindex"):
         KnowledgeBase(settings, embedder=fake_embedder)

@@ -103,6 +103,25 @@ def test_plain_text_and_markdown(server, reader):
     assert reader.read(url).title == "Café prices rise"
 
 
+def test_markdown_by_link_is_plain_text_whatever_the_server_calls_it(server, reader):
+    text = "# Port strike ends\n\n**Dock workers** voted to [end the strike](/s) after nine days."
+    for path, media_type in (("/a", "text/markdown"), ("/b.md", "text/plain")):
+        url = server.add(path, Route(200, text.encode(), {"Content-Type": media_type}))
+        raw = reader.read(url)
+        assert raw.title == "Port strike ends"
+        assert raw.text == "Dock workers voted to end the strike after nine days."
+
+
+def test_utf16_with_a_byte_order_mark_is_read_by_link(server, reader):
+    text = "Ferry service resumes\n\nThe ferry to Gda\u0144sk sailed again on Monday after a storm."
+    url = server.add("/f.txt", Route(200, text.encode("utf-16"), {"Content-Type": "text/plain"}))
+    raw = reader.read(url)
+    assert raw.title == "Ferry service resumes" and "Gda\u0144sk sailed" in raw.text
+    page = f"<html><body><article><h1>Ferry</h1><p>{text[23:]}</p></article></body></html>"
+    url = server.add("/f", Route(200, page.encode("utf-16"), {"Content-Type": "text/html"}))
+    assert "Gda\u0144sk sailed" in reader.read(url).text
+
+
 def test_page_charset_from_meta_when_the_header_has_none(server, reader):
     page = (
         '<html><head><meta charset="windows-1252"><title>Caf\xe9 prices</title></head><body>'

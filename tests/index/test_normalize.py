@@ -57,3 +57,10 @@ def test_clean_line_is_visible_bounded_and_idempotent(raw):
     assert "\n" not in line and "  " not in line and line == line.strip()
     assert not any(ch in line for ch in "\u200b\u200c\u200d\u200f\u202e\ufeff")
     assert clean_line(line, 300) == line
+
+
+def test_table_rows_keep_their_lines():
+    raw = "Costs:\nitem | value\nBarrier | 4.2 million\nPumps | 0.8 million\nin total."
+    assert normalize(raw).text == (
+        "Costs: item | value\nBarrier | 4.2 million\nPumps | 0.8 million in total."
+    )
