@@ -19,10 +19,6 @@ class NotAllowed(app_commands.CheckFailure):
     """A member tried something their role does not allow; the message says what is needed."""
 
 
-class GuildOnly(app_commands.CheckFailure):
-    """Used outside a server."""
-
-
 def has_role(role_ids: Iterable[int], role_names: Iterable[str], wanted: str | None) -> bool:
     """Whether a member has the configured role, given by name (case-insensitive) or id."""
     if not wanted:

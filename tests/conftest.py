@@ -66,6 +66,11 @@ def server():
         yield srv
 
 
+def search(kb: KnowledgeBase, collection: str, query: str, k: int = 5) -> list:
+    """The passages retrieval finds (the knowledge base's `retrieve`, without the vector)."""
+    return list(kb.retrieve(collection, query, k).passages)
+
+
 @pytest.fixture
 def fake_embedder() -> HashingEmbedder:
     return HashingEmbedder()
