@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
+
+from index.offline import quiet_offline_libraries
 
 if TYPE_CHECKING:
     from bot.service import Briefbot
@@ -21,15 +22,6 @@ if TYPE_CHECKING:
     from index.knowledge import KnowledgeBase
 
 logger = logging.getLogger(__name__)
-
-
-def _quiet_libraries() -> None:
-    """No model hub at run time, and no library progress bars in our output."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -136,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _quiet_libraries()
+    quiet_offline_libraries()
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
     from pydantic import ValidationError
