@@ -466,7 +466,7 @@ _HANDLERS: dict[str, Callable[[Briefbot, argparse.Namespace], int]] = {
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import runner
+    from bot.chat import runner
 
     return runner.check(settings) if args.check else runner.run(settings)
 

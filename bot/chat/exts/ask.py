@@ -18,14 +18,14 @@ from discord.ext import commands
 from bot import render
 from bot.answer.followup import rewrite_followup
 from bot.answer.models import Answer
-from bot.client import NO_MENTIONS, collection_for
-from bot.exts.errors import DM_REFUSAL, report, report_failure
+from bot.chat.client import NO_MENTIONS, collection_for
+from bot.chat.exts.errors import DM_REFUSAL, report, report_failure
+from bot.chat.guards import check_cooldown, cooldown
+from bot.chat.streaming import ThrottledEditor
 from bot.feedback import StoredAnswer
-from bot.guards import check_cooldown, cooldown
-from bot.streaming import ThrottledEditor
 
 if TYPE_CHECKING:
-    from bot.client import BriefbotClient
+    from bot.chat.client import BriefbotClient
 
 logger = logging.getLogger(__name__)
 Send = Callable[..., Awaitable[discord.Message]]

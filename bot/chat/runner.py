@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from bot.client import BriefbotClient
+    from bot.chat.client import BriefbotClient
     from bot.service import Briefbot
     from bot.settings import Settings
 
@@ -38,7 +38,7 @@ def token_problem(settings: Settings, required: bool = True) -> str | None:
 
 
 def build_client(settings: Settings, service: Briefbot | None = None) -> BriefbotClient:
-    from bot.client import BriefbotClient
+    from bot.chat.client import BriefbotClient
     from bot.service import Briefbot
 
     return BriefbotClient(service or Briefbot(settings), settings)

@@ -7,11 +7,11 @@ from unittest import mock
 import discord
 import pytest
 
-from bot.client import BriefbotClient, collection_for
-from bot.exts.ask import strip_mention
-from bot.exts.errors import DM_REFUSAL
+from bot.chat.client import BriefbotClient, collection_for
+from bot.chat.exts.ask import strip_mention
+from bot.chat.exts.errors import DM_REFUSAL
 from index.errors import CorruptStoreError
-from tests.bot.helpers import (
+from tests.bot.chat.helpers import (
     BOT_ID,
     GUILD_A,
     GUILD_B,
@@ -41,7 +41,7 @@ def ask_cog(client):
 
 def ext(client):
     """The module as the client loaded it (discord.py loads extensions as fresh modules)."""
-    return client.extensions["bot.exts.ask"]
+    return client.extensions["bot.chat.exts.ask"]
 
 
 def ask_via_slash(client, question=QUESTION, guild_id=GUILD_A):

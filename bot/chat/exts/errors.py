@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import NO_MENTIONS
+from bot.chat.client import NO_MENTIONS
 from bot.render import MESSAGE_CHARS, discord_escape, trim
 from index.errors import BriefbotError
 
