@@ -155,6 +155,11 @@ class Store:
                 self._connections.append(conn)
         return conn
 
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, for modules keeping tables of their own in this file
+        (index/feeds): they read with it and write inside `transaction`."""
+        return self._conn()
+
     def close(self) -> None:
         with self._connections_lock:
             for conn in self._connections:
