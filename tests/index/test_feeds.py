@@ -369,3 +369,9 @@ def test_json_feed_item_that_breaks_the_format_is_left_out():
     )
     feed = parse_feed(body, "https://example.org/feed.json")
     assert [e.guid for e in feed.entries] == ["1"]
+
+
+def test_relative_entry_links_are_made_absolute_against_the_feed():
+    body = rss([Item("r", "/news/relative", "Relative")])
+    [entry] = parse_feed(body, "http://news.example/feeds/main.xml").entries
+    assert entry.link == "http://news.example/news/relative"
