@@ -247,11 +247,14 @@ class FeedState:
         return {str(r[0]): SeenEntry(str(r[1]), str(r[2]), int(r[3]), r[4]) for r in rows}
 
     def known_elsewhere(self, collection: str, guid: str, link: str | None) -> int | None:
-        """The article another feed of the collection stored for this guid or link."""
+        """The article another feed of the collection stored for this link, or for this guid
+        when it is unique across sites (a URL, urn: or tag:); a guid like "1234" is only
+        unique within its own feed, and two sites' story 1234 are different stories."""
+        global_guid = "://" in guid or guid.lower().startswith(("urn:", "tag:"))
         rows = self._rows(
             "SELECT article_id FROM feed_entries WHERE collection = ? AND article_id IS NOT NULL "
-            "AND (guid = ? OR (link IS NOT NULL AND link = ?)) LIMIT 1",
-            (collection, guid, link),
+            "AND ((? AND guid = ?) OR (link IS NOT NULL AND link = ?)) LIMIT 1",
+            (collection, global_guid, guid, link),
         )
         return int(rows[0][0]) if rows else None
 

@@ -375,3 +375,13 @@ def test_relative_entry_links_are_made_absolute_against_the_feed():
     body = rss([Item("r", "/news/relative", "Relative")])
     [entry] = parse_feed(body, "http://news.example/feeds/main.xml").entries
     assert entry.link == "http://news.example/news/relative"
+
+
+def test_same_short_guid_in_two_feeds_is_two_stories(poller, kb, server):
+    [bridge] = serve_stories(server, "bridge")
+    [orchard] = serve_stories(server, "orchard")
+    poller.follow("default", server.add("/a.xml", feed_route(rss([replace(bridge, guid="1")]))))
+    poller.follow("default", server.add("/b.xml", feed_route(rss([replace(orchard, guid="1")]))))
+    results = poller.poll("default")
+    assert [len(r.stories) for r in results] == [1, 1]
+    assert len(kb.list("default")) == 2
