@@ -127,3 +127,14 @@ def announcement(results: Sequence[FeedPoll], limit: int = DISCORD_LIMIT) -> str
             break
         lines.extend(added)
     return "\n".join(lines)[:limit]
+
+
+def announcements(results: Sequence[FeedPoll], limit: int = DISCORD_LIMIT) -> dict[str, str]:
+    """One message per announcement channel for a poll pass: {channel id: text}. Feeds
+    without a channel, and channels whose feeds stored nothing, get none."""
+    by_channel: dict[str, list[FeedPoll]] = {}
+    for result in results:
+        if result.feed.channel_id and result.stories:
+            by_channel.setdefault(result.feed.channel_id, []).append(result)
+    found = {channel: announcement(group, limit) for channel, group in by_channel.items()}
+    return {channel: text for channel, text in found.items() if text}

@@ -259,7 +259,10 @@ class FeedPoller:
 
         if pending:
             self.knowledge.add(
-                self._read_all(feed, pending), feed.collection, record, check_duplicates=True
+                self._read_all(feed, pending, seen),
+                feed.collection,
+                record,
+                check_duplicates=True,
             )
         return FeedPoll(feed, "ok", tuple(stories), tuple(errors), skipped)
 
@@ -274,14 +277,18 @@ class FeedPoller:
         return found
 
     def _read_all(
-        self, feed: FeedInfo, entries: list[FeedEntry]
+        self, feed: FeedInfo, entries: list[FeedEntry], seen: dict[str, SeenEntry]
     ) -> Iterator[RawArticle | BriefbotError]:
         for entry in entries:
-            yield self._read(feed, entry)
+            record = seen.get(entry.guid)
+            yield self._read(feed, entry, record.article_id if record else None)
 
-    def _read(self, feed: FeedInfo, entry: FeedEntry) -> RawArticle | BriefbotError:
+    def _read(
+        self, feed: FeedInfo, entry: FeedEntry, stored: int | None = None
+    ) -> RawArticle | BriefbotError:
         """The entry's page as an article; the feed's text for it when the page cannot be
-        read (never when the link was refused by the guard)."""
+        read (never when the link was refused by the guard, and never to replace a stored
+        story by a much shorter text: a summary must not replace the full page)."""
         origin = entry.link or entry.title or entry.guid
         problem: BriefbotError = InputError(f"{origin}: the entry has no link")
         if entry.link:
@@ -300,6 +307,8 @@ class FeedPoller:
                 )
         if not looks_like_prose(entry.content):
             return InputError(f"{problem}; and the feed gives no text for it")
+        if stored is not None and len(entry.content) < 0.9 * self._stored_length(feed, stored):
+            return InputError(f"{problem}; kept the stored story (the feed's text is shorter)")
         logger.info("%s: using the feed's text (%s)", origin, problem)
         return RawArticle(
             text=entry.content,
@@ -309,6 +318,12 @@ class FeedPoller:
             published=entry.published,
             origin=origin,
         )
+
+    def _stored_length(self, feed: FeedInfo, article_id: int) -> int:
+        try:
+            return len(self.knowledge.text(feed.collection, article_id))
+        except NotFoundError:  # removed since: nothing to keep
+            return 0
 
     def _safe_link(self, link: str | None) -> str | None:
         if not link:

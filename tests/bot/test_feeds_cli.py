@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot import cli
-from bot.feed_text import announcement
+from bot.feed_text import announcement, announcements
 from index.feeds.poller import FeedPoll, Story
 from index.feeds.state import FeedInfo
 from tests.feed_fixtures import MALFORMED, STORIES, Item, feed_route, page, rss
@@ -100,10 +100,24 @@ def test_poll_all_and_unknown_feed(capsys, server):
     assert code == 2 and "follows no feed '7'" in err
 
 
-def _poll(title: str, stories: list[Story]) -> FeedPoll:
+def _poll(title: str, stories: list[Story], channel: str | None = "123") -> FeedPoll:
     now = datetime(2025, 11, 3, tzinfo=UTC)
     feed = FeedInfo(
-        1, "guild-1", "u", "u", title, "123", now, now, None, None, 0, now, None, None, len(stories)
+        1,
+        "guild-1",
+        "u",
+        "u",
+        title,
+        channel,
+        now,
+        now,
+        None,
+        None,
+        0,
+        now,
+        None,
+        None,
+        len(stories),
     )
     return FeedPoll(feed, "ok", tuple(stories))
 
@@ -133,3 +147,16 @@ def test_announcement_stays_within_discords_limit():
     assert text is not None and len(text) <= 2000
     shown = sum(line.startswith("- ") for line in text.splitlines())
     assert 0 < shown < 60 and text.endswith(f"\u2026and {60 - shown} more")
+
+
+def test_announcements_one_message_per_channel_and_none_without_news():
+    story = Story("Bridge reopens", "https://e.org/b", 1, "added")
+    results = [
+        _poll("A", [story], "10"),
+        _poll("B", [story], "10"),
+        _poll("C", [story], None),
+        _poll("D", [], "20"),
+    ]
+    messages = announcements(results)
+    assert list(messages) == ["10"]
+    assert messages["10"].splitlines()[0::2] == ["**A**", "**B**"]

@@ -385,3 +385,16 @@ def test_same_short_guid_in_two_feeds_is_two_stories(poller, kb, server):
     results = poller.poll("default")
     assert [len(r.stories) for r in results] == [1, 1]
     assert len(kb.list("default")) == 2
+
+
+def test_updated_entry_whose_page_is_down_keeps_the_full_story(poller, kb, server):
+    [item] = serve_stories(server, "orchard")
+    short = replace(item, content="<p>Growers picked a record harvest this autumn, union says.</p>")
+    poller.follow("default", server.add("/feed.xml", feed_route(rss([item]))))
+    [first] = poller.poll("default")
+    article_id = first.stories[0].article_id
+    server.add("/news/orchard", Route(503, b"busy"))
+    server.add("/feed.xml", feed_route(rss([short])))
+    [second] = poller.poll("default")
+    assert second.stories == () and "kept the stored story" in second.errors[0]
+    assert "92,000 tonnes" in kb.text("default", article_id)
