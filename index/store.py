@@ -155,11 +155,6 @@ class Store:
                 self._connections.append(conn)
         return conn
 
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection, for modules keeping tables of their own in this file
-        (index/feeds): they read with it and write inside `transaction`."""
-        return self._conn()
-
     def close(self) -> None:
         with self._connections_lock:
             for conn in self._connections:
@@ -205,7 +200,7 @@ class Store:
             raise store_error(self.path, exc) from exc
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
-        """The rows of one read query, for the store's companions (reindex staging)."""
+        """The rows of one read query, for the store's companions (reindex staging, feeds)."""
         return self._conn().execute(sql, tuple(params)).fetchall()
 
     def meta(self, key: str) -> str | None:

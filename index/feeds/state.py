@@ -12,13 +12,13 @@ poller killed in between finds the story stored under its link (or adds it again
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from index.errors import InputError, NotFoundError
-from index.store import Store, store_error
+from index.store import Store, store_error, translating_errors
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS feeds (
@@ -110,28 +110,23 @@ def _time(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(float(value), UTC)
 
 
+@translating_errors
 class FeedState:
-    """Reads and atomic writes of the two feed tables."""
+    """Reads and atomic writes of the two feed tables (a companion of the store, like
+    reindex staging: its public methods raise Briefbot's errors, never sqlite3's)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        with self._writing() as conn:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
+        self.path = store.path
         try:
             with self.store.transaction() as conn:
-                yield conn
+                for statement in _SCHEMA:
+                    conn.execute(statement)
         except sqlite3.DatabaseError as exc:
-            raise store_error(self.store.path, exc) from exc
+            raise store_error(self.path, exc) from exc
 
-    def _rows(self, sql: str, params: tuple[object, ...]) -> list[sqlite3.Row]:
-        try:
-            return list(self.store.connection().execute(sql, params).fetchall())
-        except sqlite3.DatabaseError as exc:
-            raise store_error(self.store.path, exc) from exc
+    def _rows(self, sql: str, params: Sequence[object]) -> list[Any]:
+        return self.store.rows(sql, params)
 
     # -- feeds ------------------------------------------------------------------------------
     def feeds(self, collection: str | None = None) -> list[FeedInfo]:
@@ -171,7 +166,7 @@ class FeedState:
         """(feed, created): following a link already followed changes nothing but the channel
         (when one is given). The count limit is checked in the same transaction."""
         self.store.check_before_writing()
-        with self._writing() as conn:
+        with self.store.transaction() as conn:
             row = conn.execute(
                 "SELECT id FROM feeds WHERE collection = ? AND (url IN (?, ?) OR feed_url IN "
                 "(?, ?)) ORDER BY id LIMIT 1",
@@ -201,7 +196,7 @@ class FeedState:
     def remove_feed(self, feed: FeedInfo) -> None:
         """Unfollow: the feed and its seen-records go; the articles it added stay."""
         self.store.check_before_writing()
-        with self._writing() as conn:
+        with self.store.transaction() as conn:
             conn.execute("DELETE FROM feed_entries WHERE feed_id = ?", (feed.id,))
             conn.execute("DELETE FROM feeds WHERE id = ?", (feed.id,))
 
@@ -214,7 +209,7 @@ class FeedState:
         now: float,
         next_poll: float,
     ) -> None:
-        with self._writing() as conn:
+        with self.store.transaction() as conn:
             conn.execute(
                 "UPDATE feeds SET title = COALESCE(?, title), etag = ?, last_modified = ?, "
                 "last_success = ?, failures = 0, next_poll = ? WHERE id = ?",
@@ -222,7 +217,7 @@ class FeedState:
             )
 
     def record_failure(self, feed_id: int, error: str, now: float, next_poll: float) -> None:
-        with self._writing() as conn:
+        with self.store.transaction() as conn:
             conn.execute(
                 "UPDATE feeds SET last_error = ?, last_error_at = ?, failures = failures + 1, "
                 "next_poll = ? WHERE id = ?",
@@ -231,7 +226,7 @@ class FeedState:
 
     def note_error(self, feed_id: int, error: str, now: float) -> None:
         """An entry's failure, shown as the feed's last error (the feed itself answered)."""
-        with self._writing() as conn:
+        with self.store.transaction() as conn:
             conn.execute(
                 "UPDATE feeds SET last_error = ?, last_error_at = ? WHERE id = ?",
                 (error, now, feed_id),
@@ -259,7 +254,7 @@ class FeedState:
         return int(rows[0][0]) if rows else None
 
     def record_entry(self, feed: FeedInfo, record: EntryRecord, now: float) -> None:
-        with self._writing() as conn:
+        with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO feed_entries(feed_id, collection, guid, link, fingerprint, status, "
                 "article_id, error, attempts, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -288,7 +283,7 @@ class FeedLimitError(InputError):
     """The collection follows as many feeds as it may."""
 
 
-def _feed(r: sqlite3.Row) -> FeedInfo:
+def _feed(r: Any) -> FeedInfo:
     added = _time(r[6])
     next_poll = _time(r[11])
     assert added is not None and next_poll is not None

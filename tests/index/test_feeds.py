@@ -398,3 +398,17 @@ def test_updated_entry_whose_page_is_down_keeps_the_full_story(poller, kb, serve
     [second] = poller.poll("default")
     assert second.stories == () and "kept the stored story" in second.errors[0]
     assert "92,000 tonnes" in kb.text("default", article_id)
+
+
+def test_store_errors_in_the_feed_tables_are_briefbots_own(poller, kb):
+    import sqlite3
+
+    from index.errors import StoreUnavailableError
+
+    with sqlite3.connect(kb.store.path) as raw:
+        raw.execute("DROP TABLE feed_entries")
+        raw.execute("DROP TABLE feeds")
+    with pytest.raises(StoreUnavailableError, match="cannot be used right now"):
+        poller.poll("default")  # a read
+    with pytest.raises(StoreUnavailableError, match="cannot be used right now"):
+        poller.state.record_failure(1, "down", 0.0, 0.0)  # a write inside a transaction
