@@ -16,6 +16,7 @@ from index.feeds.schedule import Schedule
 from index.ingest.guard import BlockedAddressError, UrlGuard
 from index.ingest.links import LinkReader
 from index.ingest.web import FetchLimits
+from tests.conftest import search
 from tests.feed_fixtures import (
     BILLION_LAUGHS,
     EMPTY_FEED,
@@ -86,7 +87,7 @@ def test_follow_then_poll_stores_each_story_under_its_own_page(poller, kb, serve
     assert set(stored) == {i.link for i in items}
     assert stored[items[0].link].title == "Harbor bridge reopens after repairs"
     assert result.feed.stories_added == 2 and result.feed.last_success is not None
-    passages = kb.search("default", "How long did the bridge repairs take?", k=1)
+    passages = search(kb, "default", "How long did the bridge repairs take?", k=1)
     assert passages[0].article.url == items[0].link
 
 
