@@ -11,7 +11,6 @@ negative). A logistic regression fitted on the tuning half gives the coefficient
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -21,9 +20,9 @@ import numpy as np
 from benchmarks.quality import MODEL_CACHE, build_briefbot
 from benchmarks.squad import DEFAULT_PATH, BenchQuestion, contains_answer, load, sample
 from bot.answer.extractive import SENTENCE_PASSAGES
+from index.offline import quiet_offline_libraries
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+quiet_offline_libraries()
 
 
 def collect(app, questions: list[BenchQuestion], sentence_passages: int = SENTENCE_PASSAGES):

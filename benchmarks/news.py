@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from index.offline import quiet_offline_libraries
+
+quiet_offline_libraries()
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 CHECKS = Path(__file__).resolve().parent / "data" / "news_checks.json"

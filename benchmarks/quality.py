@@ -10,7 +10,6 @@ chunker). Every system answers every question; figures are printed as tables, an
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -32,10 +31,9 @@ from benchmarks.squad import (
     load,
     sample,
 )
+from index.offline import quiet_offline_libraries
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+quiet_offline_libraries()
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 # The one-time ONNX export of the model, kept between benchmark runs (keyed by its weights).

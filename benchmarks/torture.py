@@ -300,7 +300,7 @@ def worker(tag: str, count: int, seed: int) -> int:
             row: dict[str, object] = {"status": outcome.status, "error": outcome.error}
             if outcome.article:
                 row |= {"id": outcome.article.id, "content_hash": outcome.article.content_hash}
-            for passage in kb.search("default", f"{tag}x{n} officials", k=3):
+            for passage in kb.retrieve("default", f"{tag}x{n} officials", k=3).passages:
                 whole = kb.store.article_text(passage.article.id)
                 if whole[passage.start : passage.end] != passage.text:
                     row["error"] = f"passage of #{passage.article.id} does not quote its article"

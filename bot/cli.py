@@ -1,4 +1,5 @@
-"""The `briefbot` command: add, ask, list, show, remove, stats, verify, reindex, export, import.
+"""The `briefbot` command: add, ask, list, show, remove, stats, verify, reindex, export, import,
+and following feeds (follow, unfollow, feeds, poll).
 
 Heavy libraries (torch, faiss) are imported only by the commands that need them, so
 `briefbot --help` and errors about bad arguments come back at once.
@@ -9,12 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from index.offline import quiet_offline_libraries
 from index.wording import counted
 
 if TYPE_CHECKING:
@@ -23,15 +24,6 @@ if TYPE_CHECKING:
     from index.knowledge import KnowledgeBase
 
 logger = logging.getLogger(__name__)
-
-
-def _quiet_libraries() -> None:
-    """No model hub at run time, and no library progress bars in our output."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -134,11 +126,23 @@ def build_parser() -> argparse.ArgumentParser:
     imp = command("import", "restore a backup archive; content already stored is skipped")
     imp.add_argument("path", help="archive written by `briefbot export`")
     imp.set_defaults(collection=None)  # default: the collection the archive came from
+    _feed_commands(command)
     return parser
 
 
+def _feed_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """follow, unfollow, feeds, poll (docs/FEEDS.md)."""
+    follow = command("follow", "follow a news feed (RSS, Atom, JSON Feed, or a page naming one)")
+    follow.add_argument("url", help="the feed's link, or a site page that announces its feed")
+    unfollow = command("unfollow", "stop following a feed (the stories it added stay)")
+    unfollow.add_argument("feed", metavar="ID|URL", help="the id `briefbot feeds` shows, or link")
+    command("feeds", "the followed feeds: last success, last error, stories added")
+    poll = command("poll", "fetch every followed feed once and add new stories (for cron)")
+    poll.add_argument("--all", action="store_true", help="the feeds of every collection")
+
+
 def main(argv: list[str] | None = None) -> int:
-    _quiet_libraries()
+    quiet_offline_libraries()
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
     from pydantic import ValidationError
@@ -462,6 +466,87 @@ def cmd_import(app: Briefbot, args: argparse.Namespace) -> int:
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
+def cmd_follow(app: Briefbot, args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
+    from bot import feed_text
+
+    result = app.follow(args.url, args.collection)
+    if args.json:
+        _print_json(feed_text.follow_json(result))
+        return 0
+    feed = result.feed
+    said = "following" if result.created else "already following"
+    _console().print(
+        f"{said} #{feed.id} {escape(feed.title)}: {result.entries} entries now "
+        f"[dim]({escape(feed.feed_url)}; new stories arrive with `briefbot poll`)[/dim]"
+    )
+    return 0
+
+
+def cmd_unfollow(app: Briefbot, args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
+    from bot import feed_text
+
+    feed = app.unfollow(args.feed, args.collection)
+    if args.json:
+        _print_json({"unfollowed": feed_text.feed_json(feed)})
+    else:
+        _console().print(
+            f"unfollowed #{feed.id} {escape(feed.title)} "
+            f"(the {feed.stories_added} stories it added stay)"
+        )
+    return 0
+
+
+def cmd_feeds(app: Briefbot, args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from bot import feed_text
+
+    feeds = app.feeds(args.collection)
+    if args.json:
+        _print_json([feed_text.feed_json(f) for f in feeds])
+        return 0
+    if not feeds:
+        _console().print(f"'{args.collection}' follows no feeds yet (briefbot follow URL).")
+        return 0
+    table = Table("id", "title", "stories", "last success", "last error", "next poll")
+    for f in feeds:
+        error = f"{f.last_error_at:%Y-%m-%d %H:%M} {f.last_error}" if f.last_error_at else ""
+        success = f"{f.last_success:%Y-%m-%d %H:%M}" if f.last_success else "never"
+        table.add_row(
+            str(f.id), f.title, str(f.stories_added), success, error, f"{f.next_poll:%H:%M}"
+        )
+    _console().print(table)
+    return 0
+
+
+def cmd_poll(app: Briefbot, args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
+    from bot import feed_text
+
+    results = app.poll(None if args.all else args.collection)
+    console = _console()
+    for result in results:
+        if args.json:
+            _print_json(feed_text.poll_json(result))
+            continue
+        style = "red" if result.status == "failed" else "green" if result.stories else "dim"
+        summary = escape(feed_text.poll_summary(result))
+        console.print(f"#{result.feed.id} {escape(result.feed.title)}: [{style}]{summary}[/]")
+        for story in result.stories:
+            console.print(f"  {story.status} #{story.article_id} {escape(story.title)}")
+        if result.status != "failed":
+            for error in result.errors:
+                console.print(f"  [red]failed[/red] {escape(error)}")
+    if not results and not args.json:
+        console.print("no feeds followed (briefbot follow URL)")
+    return 1 if any(r.errors for r in results) else 0
+
+
 _HANDLERS: dict[str, Callable[[Briefbot, argparse.Namespace], int]] = {
     "add": cmd_add,
     "ask": cmd_ask,
@@ -473,11 +558,15 @@ _HANDLERS: dict[str, Callable[[Briefbot, argparse.Namespace], int]] = {
     "reindex": cmd_reindex,
     "export": cmd_export,
     "import": cmd_import,
+    "follow": cmd_follow,
+    "unfollow": cmd_unfollow,
+    "feeds": cmd_feeds,
+    "poll": cmd_poll,
 }
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import runner
+    from bot.chat import runner
 
     return runner.check(settings) if args.check else runner.run(settings)
 

@@ -38,6 +38,8 @@ from index.store import check_collection_name
 if TYPE_CHECKING:  # imported where used: `briefbot ask` starts without openai or httpx
     import openai
 
+    from index.feeds.poller import FeedPoll, FeedPoller, FollowResult
+    from index.feeds.state import FeedInfo
     from index.ingest.links import LinkReader
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ class Briefbot:
         self._llm: openai.OpenAI | None = None
         self._llm_lock = threading.Lock()
         self._links: LinkReader | None = None
+        self._feeds: FeedPoller | None = None
 
     @property
     def links(self) -> LinkReader:
@@ -306,6 +309,35 @@ class Briefbot:
 
     def verify(self, collection: str | None = None, repair: bool = False) -> VerifyReport:
         return self.knowledge.verify(collection, repair)
+
+    # -- feeds (docs/FEEDS.md) --------------------------------------------------------------
+    @property
+    def feed_poller(self) -> FeedPoller:
+        """Following and polling feeds; one per service (the bot's poller task uses it too)."""
+        from index.feeds.poller import FeedOptions, FeedPoller
+
+        if self._feeds is None:
+            options = FeedOptions.from_settings(self.settings)
+            self._feeds = FeedPoller(self.knowledge, self.links, options)
+        return self._feeds
+
+    def follow(
+        self, url: str, collection: str = "default", channel: str | None = None
+    ) -> FollowResult:
+        """Check the feed now and follow it (again: unchanged); blocking (network)."""
+        return self.feed_poller.follow(collection, url, channel)
+
+    def unfollow(self, ref: str, collection: str = "default") -> FeedInfo:
+        """By the id `feeds` shows or by link; the stories already added stay."""
+        return self.feed_poller.unfollow(collection, ref)
+
+    def feeds(self, collection: str = "default") -> list[FeedInfo]:
+        return self.feed_poller.feeds(collection)
+
+    def poll(self, collection: str | None = "default", *, due_only: bool = False) -> list[FeedPoll]:
+        """One pass over the followed feeds (None: every collection's); blocking (network,
+        embedding): async callers run it in a thread."""
+        return self.feed_poller.poll(collection, due_only=due_only)
 
     # -- maintenance ----------------------------------------------------------------------
     def reindex(self, progress: ReindexProgress | None = None) -> ReindexReport:

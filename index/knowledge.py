@@ -372,9 +372,6 @@ class KnowledgeBase:
                     found[text] = vector
         return found
 
-    def search(self, collection: str, query: str, k: int = 5) -> list[Passage]:
-        return list(self.retrieve(collection, query, k).passages)
-
     def get(self, collection: str, article_id: int) -> Article:
         return self.store.get_article(collection, article_id)
 

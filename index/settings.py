@@ -65,6 +65,22 @@ class IndexSettings(BaseSettings):
         default=0.8, gt=0.0, le=1.0, description="Shingle Jaccard at which a copy is flagged."
     )
 
+    # Following feeds (issue 17; docs/FEEDS.md)
+    feed_interval: float = Field(
+        default=900.0, ge=60, le=7 * 86400, description="Seconds between polls of a feed."
+    )
+    feed_jitter: float = Field(
+        default=0.1, ge=0.0, le=0.5, description="Each wait varies by up to this fraction."
+    )
+    feed_max_backoff: float = Field(
+        default=6 * 3600.0, ge=60, le=30 * 86400, description="Longest wait after failures."
+    )
+    feed_max_entries: int = Field(
+        default=20, ge=1, le=1000, description="New stories taken from a feed per poll."
+    )
+    feed_max_feeds: int = Field(default=50, ge=1, le=10_000, description="Feeds per collection.")
+    feed_max_bytes: int = Field(default=5_000_000, ge=1000, le=1_000_000_000)
+
     # Paths and models are checked when the settings are read: a wrong one is one line
     # naming the setting, before any work, never a traceback from deep inside a command.
     @field_validator("data_dir", "model_cache_dir")

@@ -201,7 +201,7 @@ class Store:
             raise store_error(self.path, exc) from exc
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
-        """The rows of one read query, for the store's companions (reindex staging)."""
+        """The rows of one read query, for the store's companions (reindex staging, feeds)."""
         return self._conn().execute(sql, tuple(params)).fetchall()
 
     def meta(self, key: str) -> str | None:

@@ -12,11 +12,9 @@ import pytest
 from bot.settings import Settings
 from index.embedding import HashingEmbedder as _HashingEmbedder
 from index.knowledge import KnowledgeBase
+from index.offline import quiet_offline_libraries
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+quiet_offline_libraries()
 # One ONNX export of the real model per test session, shared by every data dir and child
 # process (the default would export once per data dir).
 os.environ.setdefault("BRIEFBOT_MODEL_CACHE_DIR", tempfile.mkdtemp(prefix="briefbot-models-"))
@@ -64,6 +62,11 @@ def server():
 
     with serving() as srv:
         yield srv
+
+
+def search(kb: KnowledgeBase, collection: str, query: str, k: int = 5) -> list:
+    """The passages retrieval finds (the knowledge base's `retrieve`, without the vector)."""
+    return list(kb.retrieve(collection, query, k).passages)
 
 
 @pytest.fixture

@@ -158,6 +158,7 @@ class Route:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (bounded by the server's stop event)
+    etag: str | None = None  # sent as ETag; a request naming it in If-None-Match gets a 304
 
 
 class CountingServer:
@@ -169,6 +170,7 @@ class CountingServer:
         self.routes: dict[str, Route] = dict(routes or {})
         self.connections = 0
         self.requests: list[str] = []
+        self.request_headers: list[dict[str, str]] = []
         self.stop = threading.Event()
         outer = self
 
@@ -178,17 +180,22 @@ class CountingServer:
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 outer.requests.append(self.path)
+                outer.request_headers.append({k.lower(): v for k, v in self.headers.items()})
                 route = outer.routes.get(self.path.split("?", 1)[0])
                 if route is None:
                     route = Route(404, b"<html><body>Not here</body></html>")
                 if route.delay and outer.stop.wait(route.delay):
                     return
+                unchanged = route.etag is not None and self.headers["If-None-Match"] == route.etag
                 try:
-                    self.send_response(route.status)
+                    self.send_response(304 if unchanged else route.status)
                     for key, value in route.headers.items():
                         self.send_header(key, value)
+                    if route.etag is not None:
+                        self.send_header("ETag", route.etag)
                     self.end_headers()
-                    self.wfile.write(route.body)
+                    if not unchanged:
+                        self.wfile.write(route.body)
                 except OSError:
                     pass  # the client gave up (a cap or a timeout): expected in these tests
 
@@ -205,7 +212,10 @@ class CountingServer:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.scheme = "https" if tls is not None else "http"
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits up to one interval (0.5 s by default).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base(self) -> str:

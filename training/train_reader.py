@@ -16,7 +16,6 @@ import argparse
 import hashlib
 import json
 import math
-import os
 import random
 import shutil
 import sys
@@ -36,6 +35,7 @@ from bot.answer.reader import (
     pair_texts,
 )
 from index.atomic import write_atomic, write_text_atomic
+from index.offline import quiet_offline_libraries
 from index.onnx_embedding import trace_to_onnx
 from training.reader_data import (
     BENCH_PATHS,
@@ -47,9 +47,7 @@ from training.reader_data import (
     split_by_article,
 )
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+quiet_offline_libraries()
 
 HELD_OUT = {"Solar energy"}
 MAX_TOKENS = 64

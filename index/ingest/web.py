@@ -11,9 +11,9 @@ import logging
 import ssl
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpcore
 import httpx
@@ -63,6 +63,20 @@ class FetchedDocument:
     content_type: str  # media type without parameters, lowercased ("" when none)
     charset: str | None
     data: bytes
+    status: int = 200  # 304: not modified since the validators sent (data is empty)
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a caller accepts: the Accept header, the content types read (type -> kind), and
+    validators of a copy it already has (If-None-Match / If-Modified-Since; a 304 answer is
+    then a FetchedDocument with status 304). Web pages by default; feeds ask for their own."""
+
+    accept: str = ""
+    types: Mapping[str, str] = field(default_factory=dict)
+    conditional: Mapping[str, str] = field(default_factory=dict)
 
 
 class GuardedTransport(httpx.BaseTransport):
@@ -135,14 +149,16 @@ def fetch(
     guard: UrlGuard,
     limits: FetchLimits | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    wanted: Wanted | None = None,
 ) -> FetchedDocument:
     """Fetch one link within the limits; any problem is a FetchError naming the link.
 
     `ssl_context` defaults to httpx's (certifi's CAs, hostname checking on).
     """
     limits = limits or FetchLimits()
+    wanted = wanted or Wanted(ACCEPT, ALLOWED_TYPES)
     try:
-        return _fetch(url, guard, limits, ssl_context)
+        return _fetch(url, guard, limits, ssl_context, wanted)
     except FetchError:
         raise
     except InputError as exc:  # a blocked address keeps its type, with the link in front
@@ -156,7 +172,11 @@ def fetch(
 
 
 def _fetch(
-    url: str, guard: UrlGuard, limits: FetchLimits, ssl_context: ssl.SSLContext | None
+    url: str,
+    guard: UrlGuard,
+    limits: FetchLimits,
+    ssl_context: ssl.SSLContext | None,
+    wanted: Wanted,
 ) -> FetchedDocument:
     current = guard.check_url(url)
     deadline = time.monotonic() + limits.total_timeout
@@ -168,8 +188,9 @@ def _fetch(
     )
     headers = {
         "User-Agent": limits.user_agent,
-        "Accept": ACCEPT,
+        "Accept": wanted.accept or ACCEPT,
         "Accept-Encoding": "gzip, deflate",
+        **wanted.conditional,
     }
     with httpx.Client(
         transport=GuardedTransport(guard, ssl_context),
@@ -190,27 +211,32 @@ def _fetch(
                         raise type(exc)(f"{url}: redirect refused: {exc}") from exc
                     logger.info("%s redirects to %s", response.url, current)
                     continue
-                return _read_response(url, response, limits, deadline)
+                return _read_response(url, response, limits, deadline, wanted)
     raise FetchError(f"{url}: more than {limits.max_redirects} redirects")
 
 
 def _read_response(
-    url: str, response: httpx.Response, limits: FetchLimits, deadline: float
+    url: str, response: httpx.Response, limits: FetchLimits, deadline: float, wanted: Wanted
 ) -> FetchedDocument:
+    etag = response.headers.get("etag")
+    modified = response.headers.get("last-modified")
+    if response.status_code == 304 and wanted.conditional:
+        return FetchedDocument(url, str(response.url), "", None, b"", 304, etag, modified)
     if not response.is_success:
         reason = response.reason_phrase or ""
         raise FetchError(f"{url}: HTTP {response.status_code} {reason}".rstrip())
     media_type, charset = _content_type(response.headers.get("content-type", ""))
-    if media_type not in ALLOWED_TYPES and media_type not in UNTYPED:
-        raise FetchError(
-            f"{url}: unsupported type '{media_type}' (only web pages, text, Markdown and PDF)"
-        )
+    if media_type not in wanted.types and media_type not in UNTYPED:
+        kinds = "web pages, text, Markdown and PDF" if wanted.types is ALLOWED_TYPES else "feeds"
+        raise FetchError(f"{url}: unsupported type '{media_type}' (only {kinds})")
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limits.max_bytes:
         raise FetchError(f"{url}: too large ({int(declared):,} bytes; limit {limits.max_bytes:,})")
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     data = read_capped(response.iter_raw(16384), encoding, limits.max_bytes, deadline, url)
-    return FetchedDocument(url, str(response.url), media_type, charset, data)
+    return FetchedDocument(
+        url, str(response.url), media_type, charset, data, response.status_code, etag, modified
+    )
 
 
 def read_capped(

@@ -101,7 +101,7 @@ def test_a_rejected_token_is_one_line_and_status_2(capsys, monkeypatch, fake_mod
     async def rejected(self, token, *, reconnect=True):
         raise discord.LoginFailure("Improper token has been passed.")
 
-    monkeypatch.setattr("bot.client.BriefbotClient.start", rejected)
+    monkeypatch.setattr("bot.chat.client.BriefbotClient.start", rejected)
     monkeypatch.setenv("DISCORD_TOKEN", FAKE_TOKEN)
     assert cli.main(["run"]) == 2
     err = capsys.readouterr().err

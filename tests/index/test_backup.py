@@ -15,7 +15,7 @@ from index.knowledge import KnowledgeBase
 from index.models import RawArticle
 from index.reindex import reindex
 from index.staging import ReindexStaging
-from tests.conftest import HashingEmbedder
+from tests.conftest import HashingEmbedder, search
 
 
 def articles(count: int, tag: str = "a") -> list[RawArticle]:
@@ -143,7 +143,7 @@ def test_reindex_switches_model_and_resumes_after_a_crash(settings, fake_embedde
         reindex(half, batch_size=2)
     half.close()
     old = KnowledgeBase(settings, embedder=fake_embedder)  # still whole on the old model
-    assert old.verify().ok and old.search("default", "troops border")
+    assert old.verify().ok and search(old, "default", "troops border")
     old.close()
 
     new_embedder = HashingEmbedder(dimension=32, name="new/model")
@@ -154,7 +154,7 @@ def test_reindex_switches_model_and_resumes_after_a_crash(settings, fake_embedde
     new.close()
     reopened = KnowledgeBase(settings, embedder=HashingEmbedder(dimension=32, name="new/model"))
     assert reopened.verify().ok
-    assert reopened.search("default", "troops border")
+    assert search(reopened, "default", "troops border")
     assert ReindexStaging(reopened.store).model() is None
     reopened.close()
     with pytest.raises(Exception, match="reindex"):
@@ -169,7 +169,7 @@ def test_writer_with_the_old_model_is_stopped_after_a_reindex(settings, fake_emb
     with pytest.raises(Exception, match="reindex"):
         old.add(articles(1, "late"))
     with pytest.raises(Exception, match="reindex"):
-        old.search("default", "troops")
+        search(old, "default", "troops")
     assert new.verify().ok
 
 

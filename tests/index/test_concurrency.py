@@ -6,6 +6,7 @@ import threading
 
 from index.errors import NotFoundError
 from index.models import RawArticle
+from tests.conftest import search
 
 WORDS = [
     "troops",
@@ -68,7 +69,7 @@ def test_threads_add_remove_and_ask_at_once(kb):
             vector_ids, lexical_ids = set(cache.vectors.ids()), set(cache.lexical.ids())
             if vector_ids != lexical_ids:
                 errors.append("a reader saw vectors and lexical entries of different chunks")
-            for passage in kb.search("default", "troops border report", k=5):
+            for passage in search(kb, "default", "troops border report", k=5):
                 try:
                     text = kb.store.article_text(passage.article.id)
                 except NotFoundError:  # removed after this search read it: must be a removal
@@ -102,7 +103,9 @@ def test_reader_is_not_blocked_by_a_held_writer_lock(kb):
     kb.add([make("a", 1)])
     with kb.writing():
         result: list[int] = []
-        thread = threading.Thread(target=lambda: result.append(len(kb.search("default", "troops"))))
+        thread = threading.Thread(
+            target=lambda: result.append(len(search(kb, "default", "troops")))
+        )
         thread.start()
         thread.join(timeout=30)
         assert not thread.is_alive() and result == [1]

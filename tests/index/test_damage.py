@@ -14,6 +14,7 @@ import pytest
 from index.errors import CorruptStoreError
 from index.knowledge import KnowledgeBase
 from index.models import RawArticle
+from tests.conftest import search
 
 TEXTS = [
     "Troops were deployed to the northern border on Monday, officials said.",
@@ -38,7 +39,7 @@ def reopen_and_search(settings, fake_embedder, caplog):
     """A fresh process's view: it must answer, say why it rebuilt, and leave clean caches."""
     kb = KnowledgeBase(settings, embedder=fake_embedder)
     with caplog.at_level(logging.WARNING, logger="index.caches"):
-        passages = kb.search("default", "interest rate bank", k=2)
+        passages = search(kb, "default", "interest rate bank", k=2)
     assert passages and passages[0].article.title == "Article 1"
     assert any("rebuilding caches" in r.getMessage() for r in caplog.records)
     assert kb.verify().ok  # the rebuilt caches were saved
@@ -181,7 +182,7 @@ def test_damage_found_by_a_read_is_briefbots_error_not_sqlites(filled, settings,
     with pytest.raises(CorruptStoreError, match="damaged .*Restore it from a backup"):
         kb.store.snapshot("default")
     with pytest.raises(CorruptStoreError):
-        kb.search("default", "troops deployed", k=3)
+        search(kb, "default", "troops deployed", k=3)
     kb.close()
 
 

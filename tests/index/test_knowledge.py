@@ -6,7 +6,7 @@ import pytest
 from index.errors import CorruptStoreError, IndexMismatchError, InputError, NotFoundError
 from index.knowledge import KnowledgeBase
 from index.models import RawArticle
-from tests.conftest import HashingEmbedder
+from tests.conftest import HashingEmbedder, search
 
 
 def article(text, title="A title", url=None, origin="t"):
@@ -23,7 +23,7 @@ PAY = "Maternity pay for new mothers is to rise by 1,400 pounds under new propos
 def test_add_search_and_passage_metadata(kb):
     outcomes = kb.add([article(TROOPS, "Troops"), article(PAY, "Pay")])
     assert [o.status for o in outcomes] == ["added", "added"]
-    passages = kb.search("default", "how many troops were deployed to Russia", k=5)
+    passages = search(kb, "default", "how many troops were deployed to Russia", k=5)
     assert passages[0].article.title == "Troops"
     top = passages[0]
     assert top.text == kb.text("default", top.article.id)[top.start : top.end]
@@ -57,8 +57,8 @@ def test_changed_article_with_same_url_replaces_it(kb):
 def test_collections_never_cross(kb):
     kb.add([article(TROOPS, "Troops")], collection="guild-1")
     kb.add([article(PAY, "Pay")], collection="guild-2")
-    assert all(p.article.collection == "guild-2" for p in kb.search("guild-2", "troops", k=10))
-    assert kb.search("guild-3", "troops") == []
+    assert all(p.article.collection == "guild-2" for p in search(kb, "guild-2", "troops", k=10))
+    assert search(kb, "guild-3", "troops") == []
     with pytest.raises(NotFoundError):
         kb.get("guild-2", kb.list("guild-1")[0].id)
     with pytest.raises(InputError):
@@ -68,7 +68,7 @@ def test_collections_never_cross(kb):
 def test_remove_makes_article_unretrievable(kb):
     added = kb.add([article(TROOPS, "Troops"), article(PAY, "Pay")])
     kb.remove("default", added[0].article.id)
-    assert all(p.article.title == "Pay" for p in kb.search("default", "troops Russia", k=10))
+    assert all(p.article.title == "Pay" for p in search(kb, "default", "troops Russia", k=10))
     assert kb.verify().ok
     with pytest.raises(NotFoundError):
         kb.remove("default", added[0].article.id)
@@ -82,9 +82,9 @@ def test_bad_items_fail_alone(kb):
 
 
 def test_k_larger_than_collection_and_empty_collection(kb):
-    assert kb.search("default", "anything", k=50) == []
+    assert search(kb, "default", "anything", k=50) == []
     kb.add([article(PAY)])
-    assert len(kb.search("default", "pay", k=50)) == 1
+    assert len(search(kb, "default", "pay", k=50)) == 1
 
 
 def test_caches_survive_reopen_and_stale_caches_are_rebuilt(settings, fake_embedder):
@@ -104,7 +104,7 @@ def test_caches_survive_reopen_and_stale_caches_are_rebuilt(settings, fake_embed
     manifest = json.loads((folder / "manifest.json").read_text())
     (folder / manifest["vectors"]).write_bytes(b"garbage")
     third = KnowledgeBase(settings, embedder=fake_embedder)
-    assert third.search("default", "troops")  # rebuilt, saved (no writer busy), answers
+    assert search(third, "default", "troops")  # rebuilt, saved (no writer busy), answers
     assert third.verify().ok
     (folder / "manifest.json").unlink()
     assert KnowledgeBase(settings, embedder=fake_embedder).verify(repair=True).ok

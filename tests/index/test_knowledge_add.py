@@ -11,7 +11,7 @@ import pytest
 from bot.settings import Settings
 from index.knowledge import KnowledgeBase
 from index.models import Overrides, RawArticle
-from tests.conftest import HashingEmbedder
+from tests.conftest import HashingEmbedder, search
 
 
 def story(n: int, sentences: int = 6) -> RawArticle:
@@ -69,7 +69,7 @@ def test_an_interrupted_add_keeps_committed_articles_and_verify_passes(tmp_path)
     report = kb.verify()
     assert report.ok, report.problems
     assert kb.stats("default").articles == 3
-    titles = {p.article.title for p in kb.search("default", "district 1 debris tonnes", k=10)}
+    titles = {p.article.title for p in search(kb, "default", "district 1 debris tonnes", k=10)}
     assert "Storm clean-up 1" in titles  # the committed rows are searchable
     kb.close()
 
@@ -88,7 +88,7 @@ def test_an_interrupted_replace_is_behind_not_damage(tmp_path):
         "(not damage)",
     )
     assert [a.title for a in kb.list("default")] == ["Storm clean-up 2"]
-    assert kb.search("default", "district 1 debris", k=5)[0].article.id == 2
+    assert search(kb, "default", "district 1 debris", k=5)[0].article.id == 2
     kb.close()
 
 
@@ -127,7 +127,7 @@ def test_a_new_title_is_searchable_and_verify_passes(tmp_path):
     outcome = kb.add([renamed], overrides=Overrides(title="Quayside salvage zeppelin"))[0]
     assert outcome.status == "updated" and outcome.article.title == "Quayside salvage zeppelin"
     assert outcome.article.chunk_count == 1
-    top = kb.search("default", "zeppelin quayside salvage", k=1)[0]
+    top = search(kb, "default", "zeppelin quayside salvage", k=1)[0]
     assert top.article.title == "Quayside salvage zeppelin"
     assert top.text == kb.text("default", top.article.id)[top.start : top.end]
     assert kb.verify().ok

@@ -9,6 +9,7 @@ from index.models import RawArticle, Sentence
 from index.rerank import RerankWeights, rerank_scores
 from index.retrieval import FusionWeights, hybrid_search
 from index.store import StoredChunk
+from tests.conftest import search
 
 QUERY = "How many troops were deployed to the border?"
 
@@ -98,7 +99,7 @@ def test_search_ranks_the_article_that_states_the_fact_first(kb):
             ),
         ]
     )
-    passages = kb.search("default", QUERY, k=2)
+    passages = search(kb, "default", QUERY, k=2)
     assert passages[0].article.title == "Deployment"
     assert passages[0].score >= passages[1].score
 
@@ -124,7 +125,7 @@ def test_depth_zero_keeps_the_fused_order(kb):
 def test_passages_carry_the_sentence_vectors_retrieval_read(kb, monkeypatch):
     """The answer engine gets them from the passages: one SQLite read per question, not two."""
     kb.add([RawArticle(text="Troops were deployed. The border was closed.", origin="a")])
-    passages = kb.search("default", QUERY, k=1)
+    passages = search(kb, "default", QUERY, k=1)
     stored = kb.store.sentence_vectors([passages[0].chunk_id])[passages[0].chunk_id]
     np.testing.assert_array_equal(passages[0].sentence_vectors, stored)
 

@@ -12,7 +12,7 @@ from index import caches
 from index.knowledge import KnowledgeBase
 from index.lexical import LexicalIndex
 from index.models import RawArticle
-from tests.conftest import HashingEmbedder
+from tests.conftest import HashingEmbedder, search
 
 TOPICS = ["harbour cranes", "wheat exports", "grid batteries", "rail strikes", "vaccine trials"]
 
@@ -40,7 +40,7 @@ def test_add_extends_the_recent_segment_only(kb: KnowledgeBase) -> None:
     assert after["change_id"] == kb.store.change_id("default")
     cache = kb.caches.get("default")
     assert len(cache.vectors.recent_ids) == len(cache.lexical.recent.ids) > 0
-    assert kb.search("default", "zeppelin hangar", k=1)[0].article.title == "Note 99"
+    assert search(kb, "default", "zeppelin hangar", k=1)[0].article.title == "Note 99"
     assert kb.verify().ok
 
 
@@ -66,7 +66,7 @@ def test_a_fresh_process_loads_both_segments_without_rebuilding(
     caplog.set_level(logging.INFO, logger="index.caches")
     fresh = KnowledgeBase(settings, embedder=HashingEmbedder())
     try:
-        assert fresh.search("default", "lighthouse keeper", k=1)[0].article.title == "Note 50"
+        assert search(fresh, "default", "lighthouse keeper", k=1)[0].article.title == "Note 50"
         assert len(fresh.caches.get("default").vectors.recent_ids) > 0
     finally:
         fresh.close()
@@ -102,7 +102,7 @@ def test_a_fresh_writer_extends_the_saved_main_segment(kb: KnowledgeBase, settin
     after = manifest(kb)
     assert (after["vectors"], after["lexical"]) == (before["vectors"], before["lexical"])
     assert after["chunk_count"] > after["main_chunk_count"] == before["chunk_count"]
-    assert kb.search("default", "ferry timetable", k=1)[0].article.title == "Note 60"
+    assert search(kb, "default", "ferry timetable", k=1)[0].article.title == "Note 60"
     assert kb.verify().ok
 
 

@@ -18,15 +18,14 @@ from discord.ext import commands
 from bot import render
 from bot.answer.followup import rewrite_followup
 from bot.answer.models import Answer
-from bot.client import NO_MENTIONS, collection_for
-from bot.exts.errors import DM_REFUSAL, UNEXPECTED, report, user_message
+from bot.chat.client import NO_MENTIONS, collection_for
+from bot.chat.exts.errors import DM_REFUSAL, report, report_failure
+from bot.chat.guards import check_cooldown, cooldown
+from bot.chat.streaming import ThrottledEditor
 from bot.feedback import StoredAnswer
-from bot.guards import cooldown
-from bot.streaming import ThrottledEditor
-from index.errors import BriefbotError
 
 if TYPE_CHECKING:
-    from bot.client import BriefbotClient
+    from bot.chat.client import BriefbotClient
 
 logger = logging.getLogger(__name__)
 Send = Callable[..., Awaitable[discord.Message]]
@@ -284,13 +283,9 @@ class Ask(commands.Cog):
         try:
             await self._answer_mention(message, me.id, reply)
         except Exception as exc:
-            if not isinstance(exc, BriefbotError):
-                logger.error("answering a mention failed", exc_info=exc)
-            text = user_message(exc) if isinstance(exc, BriefbotError) else UNEXPECTED
-            try:
-                await reply(text, allowed_mentions=NO_MENTIONS)
-            except discord.HTTPException:
-                logger.warning("could not reply with the error", exc_info=True)
+            await report_failure(
+                lambda text: reply(text, allowed_mentions=NO_MENTIONS), exc, "mention"
+            )
 
     async def _answer_mention(self, message: discord.Message, my_id: int, reply: Send) -> None:
         assert message.guild is not None
@@ -298,17 +293,7 @@ class Ask(commands.Cog):
         if not question:
             await reply(HELP, allowed_mentions=NO_MENTIONS)
             return
-        retry = self.bot.cooldowns.hit("ask", message.author.id, self.bot.settings.ask_cooldown)
-        if retry:
-            await reply(
-                user_message(
-                    app_commands.CommandOnCooldown(
-                        app_commands.Cooldown(1, self.bot.settings.ask_cooldown), retry
-                    )
-                ),
-                allowed_mentions=NO_MENTIONS,
-            )
-            return
+        check_cooldown(self.bot.cooldowns, "ask", message.author.id, self.bot.settings)
         previous = await self._reply_context(message)
         async with message.channel.typing():
             await self.answer(

@@ -7,10 +7,11 @@ from unittest import mock
 import discord
 import pytest
 
-from bot.client import BriefbotClient, collection_for
-from bot.exts.ask import strip_mention
-from bot.exts.errors import DM_REFUSAL
-from tests.bot.helpers import (
+from bot.chat.client import BriefbotClient, collection_for
+from bot.chat.exts.ask import strip_mention
+from bot.chat.exts.errors import DM_REFUSAL
+from index.errors import CorruptStoreError
+from tests.bot.chat.helpers import (
     BOT_ID,
     GUILD_A,
     GUILD_B,
@@ -40,7 +41,7 @@ def ask_cog(client):
 
 def ext(client):
     """The module as the client loaded it (discord.py loads extensions as fresh modules)."""
-    return client.extensions["bot.exts.ask"]
+    return client.extensions["bot.chat.exts.ask"]
 
 
 def ask_via_slash(client, question=QUESTION, guild_id=GUILD_A):
@@ -184,6 +185,18 @@ def test_a_failing_mention_gets_one_line_and_the_bot_lives_on(client, as_bot, ca
         run(ask_cog(client).on_message(message))
     assert message.reply.call_args.args[0].startswith("Something went wrong")
     assert any("boom" in str(r.exc_info) for r in caplog.records if r.exc_info)
+
+
+def test_a_damaged_store_is_the_same_clear_line_for_a_mention(client, as_bot, caplog):
+    """Mentions go through the slash commands' error path: an expected error is its message
+    (no traceback logged), with no pings."""
+    message = mention_message(f"<@{BOT_ID}> {QUESTION}")
+    damaged = CorruptStoreError("briefbot.sqlite3: the database is damaged (malformed)")
+    with mock.patch.object(client.service, "ask", side_effect=damaged):
+        run(ask_cog(client).on_message(message))
+    assert message.reply.call_args.args == (str(damaged),)
+    assert message.reply.call_args.kwargs["allowed_mentions"].to_dict() == {"parse": []}
+    assert not any(r.exc_info for r in caplog.records)
 
 
 def test_slash_ask_in_a_thread_started_from_an_answer_is_a_follow_up(client):

@@ -1,6 +1,6 @@
 """Who may add and remove, and per-user cooldowns (fake clock, no timing)."""
 
-from bot.guards import Cooldowns, has_role, may_add, may_remove
+from bot.chat.guards import Cooldowns, has_role, may_add, may_remove
 
 
 def test_everyone_may_add_without_an_editor_role():

@@ -9,8 +9,8 @@ import discord
 import pytest
 
 from bot import render
-from bot.client import collection_for
-from tests.bot.helpers import (
+from bot.chat.client import collection_for
+from tests.bot.chat.helpers import (
     GUILD_A,
     GUILD_B,
     close_client,

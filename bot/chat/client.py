@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 import discord
 from discord.ext import commands
 
-from bot.command_rules import command_problems
+from bot.chat.command_rules import command_problems
+from bot.chat.guards import Cooldowns
 from bot.feedback import FeedbackStore
-from bot.guards import Cooldowns
 from bot.service import Briefbot
 from bot.settings import Settings
 
@@ -28,7 +28,7 @@ discord.VoiceClient.warn_dave = False
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-EXTENSIONS = ("bot.exts.errors", "bot.exts.ask", "bot.exts.articles")
+EXTENSIONS = ("bot.chat.exts.errors", "bot.chat.exts.ask", "bot.chat.exts.articles")
 NO_MENTIONS = discord.AllowedMentions.none()
 
 

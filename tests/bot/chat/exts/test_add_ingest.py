@@ -13,9 +13,9 @@ import discord
 import pytest
 
 from bot import cli, render
-from bot.client import collection_for
+from bot.chat.client import collection_for
 from bot.settings import Settings
-from tests.bot.helpers import (
+from tests.bot.chat.helpers import (
     GUILD_A,
     FakeCdn,
     MockAttachment,
@@ -212,7 +212,8 @@ def test_syndicated_copy_is_refused_then_kept_with_allow_duplicate(intranet, ser
 def call_add(client, **options):
     interaction = MockInteraction(client)
     cog = client.get_cog("Articles")
-    run(client.extensions["bot.exts.articles"].Articles.add.callback(cog, interaction, **options))
+    articles = client.extensions["bot.chat.exts.articles"].Articles
+    run(articles.add.callback(cog, interaction, **options))
     return interaction
 
 
@@ -236,7 +237,7 @@ def test_modal_keeps_allow_duplicate(client):
         (False, "Skipped pasted text: near-identical"),
         (True, "Added **#2**"),
     ):
-        modal = client.extensions["bot.exts.articles"].AddTextModal(allow)
+        modal = client.extensions["bot.chat.exts.articles"].AddTextModal(allow)
         modal.article_title._value = "Harbour closed after storm"
         modal.source._value = "Coast Wire"
         modal.url._value = ""

@@ -19,8 +19,8 @@ from unittest import mock
 import discord
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
-from bot.client import BriefbotClient
-from bot.guards import Cooldowns
+from bot.chat.client import BriefbotClient
+from bot.chat.guards import Cooldowns
 from bot.service import Briefbot
 from bot.settings import Settings
 from index.knowledge import KnowledgeBase

@@ -7,9 +7,9 @@ from unittest import mock
 
 from discord import app_commands
 
-from bot.exts.errors import UNEXPECTED, report, user_message
+from bot.chat.exts.errors import UNEXPECTED, report, user_message
 from index.errors import NotFoundError
-from tests.bot.helpers import (
+from tests.bot.chat.helpers import (
     GUILD_A,
     close_client,
     command_interaction,
@@ -33,7 +33,7 @@ def test_an_unexpected_error_is_logged_and_shown_as_one_ephemeral_line(settings,
     client = make_client(settings, ask_cooldown=0)
     try:
         boom = mock.patch.object(client.service, "ask", side_effect=RuntimeError("kaboom"))
-        with boom, caplog.at_level(logging.ERROR, logger="bot.exts.errors"):
+        with boom, caplog.at_level(logging.ERROR, logger="bot.chat.exts.errors"):
             sent = run(invoke(client, command_interaction(client, "ask", GUILD_A, question="why?")))
         deferred, deleted, error = sent.requests
         assert deferred.payload == {"type": 5}
@@ -48,7 +48,7 @@ def test_an_unexpected_error_is_logged_and_shown_as_one_ephemeral_line(settings,
 def test_report_before_responding_uses_the_response(settings):
     client = make_client(settings)
     try:
-        from tests.bot.helpers import MockInteraction
+        from tests.bot.chat.helpers import MockInteraction
 
         interaction = MockInteraction(client)
         run(report(interaction, NotFoundError("no article #3")))

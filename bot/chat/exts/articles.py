@@ -12,16 +12,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.client import NO_MENTIONS, collection_for
-from bot.exts.errors import report
-from bot.guards import check_add, check_remove, cooldown, guild_id
+from bot.chat.client import NO_MENTIONS, collection_for
+from bot.chat.exts.errors import report
+from bot.chat.guards import check_add, check_remove, cooldown, guild_id
 from bot.service import Overrides
 from index.errors import InputError
 from index.ingest.files import SUPPORTED_LABEL
 from index.models import AddOutcome
 
 if TYPE_CHECKING:
-    from bot.client import BriefbotClient
+    from bot.chat.client import BriefbotClient
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 10

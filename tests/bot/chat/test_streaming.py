@@ -1,7 +1,7 @@
 """The edit throttle for streamed answers, on a fake clock: at most one edit per interval,
 always the final one, nothing after it."""
 
-from bot.streaming import EditThrottle, ThrottledEditor, shorten
+from bot.chat.streaming import EditThrottle, ThrottledEditor, shorten
 
 
 class Clock:

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
 
 class NotAllowed(app_commands.CheckFailure):
     """A member tried something their role does not allow; the message says what is needed."""
-
-
-class GuildOnly(app_commands.CheckFailure):
-    """Used outside a server."""
 
 
 def has_role(role_ids: Iterable[int], role_names: Iterable[str], wanted: str | None) -> bool:
@@ -111,11 +110,18 @@ def cooldown(action: str) -> Callable[[discord.Interaction[Any]], Coroutine[Any,
     """A per-user cooldown whose length comes from the settings (`<action>_cooldown`)."""
 
     async def predicate(interaction: discord.Interaction[Any]) -> bool:
-        per = float(getattr(_settings(interaction), f"{action}_cooldown"))
-        cooldowns: Cooldowns = interaction.client.cooldowns
-        retry = cooldowns.hit(action, interaction.user.id, per)
-        if retry:
-            raise app_commands.CommandOnCooldown(app_commands.Cooldown(1, per), retry)
+        check_cooldown(
+            interaction.client.cooldowns, action, interaction.user.id, _settings(interaction)
+        )
         return True
 
     return predicate
+
+
+def check_cooldown(cooldowns: Cooldowns, action: str, user_id: int, settings: Settings) -> None:
+    """CommandOnCooldown when `user_id` did `action` less than `<action>_cooldown` seconds
+    ago: slash commands and mentions share the cooldown and the error path."""
+    per = float(getattr(settings, f"{action}_cooldown"))
+    retry = cooldowns.hit(action, user_id, per)
+    if retry:
+        raise app_commands.CommandOnCooldown(app_commands.Cooldown(1, per), retry)

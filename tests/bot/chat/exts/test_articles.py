@@ -5,10 +5,10 @@ from __future__ import annotations
 import discord
 import pytest
 
-from bot.client import collection_for
-from bot.guards import NotAllowed, check_add, check_remove, cooldown
+from bot.chat.client import collection_for
+from bot.chat.guards import NotAllowed, check_add, check_remove, cooldown
 from index.errors import InputError
-from tests.bot.helpers import (
+from tests.bot.chat.helpers import (
     GUILD_A,
     MockAttachment,
     MockInteraction,
@@ -28,7 +28,7 @@ def client(settings):
 
 
 def ext(client):
-    return client.extensions["bot.exts.articles"]
+    return client.extensions["bot.chat.exts.articles"]
 
 
 def cog(client):

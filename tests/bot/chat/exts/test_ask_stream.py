@@ -7,9 +7,16 @@ from unittest import mock
 
 import pytest
 
-from bot.client import collection_for
+from bot.chat.client import collection_for
+from tests.bot.chat.helpers import (
+    GUILD_A,
+    MockInteraction,
+    MockMessage,
+    close_client,
+    make_client,
+    run,
+)
 from tests.bot.fake_llm import Reply, passage_with, start_fake_llm, stop_fake_llm
-from tests.bot.helpers import GUILD_A, MockInteraction, MockMessage, close_client, make_client, run
 from tests.conftest import EXAMPLES
 
 QUESTION = "How many members joined the Port Calder strike?"
@@ -43,7 +50,7 @@ def test_streamed_answer_edits_a_draft_then_sends_the_checked_answer(client, fak
     interaction = MockInteraction(client)
     interaction.followup.send = mock.AsyncMock(return_value=draft)
     cog = client.get_cog("Ask")
-    run(client.extensions["bot.exts.ask"].Ask.ask.callback(cog, interaction, QUESTION))
+    run(client.extensions["bot.chat.exts.ask"].Ask.ask.callback(cog, interaction, QUESTION))
 
     interaction.response.defer.assert_awaited_once_with(thinking=True)
     first = interaction.followup.send.call_args.kwargs

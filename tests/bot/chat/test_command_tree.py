@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.command_rules import command_problems
-from tests.bot.helpers import close_client, make_client
+from bot.chat.command_rules import command_problems
+from tests.bot.chat.helpers import close_client, make_client
 
 EXPECTED = {"ask", "add", "articles", "article", "remove", "unanswered"}
 
@@ -58,7 +58,7 @@ def test_setup_hook_syncs_globally_or_to_the_dev_server(settings):
 
     import discord
 
-    from tests.bot.helpers import run
+    from tests.bot.chat.helpers import run
 
     for dev_guild, expected in ((None, {}), (123456789012345678, "guild")):
         client = make_client(settings, dev_guild_id=dev_guild)

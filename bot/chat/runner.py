@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from index.wording import counted
 
 if TYPE_CHECKING:
-    from bot.client import BriefbotClient
+    from bot.chat.client import BriefbotClient
     from bot.service import Briefbot
     from bot.settings import Settings
 
@@ -40,7 +40,7 @@ def token_problem(settings: Settings, required: bool = True) -> str | None:
 
 
 def build_client(settings: Settings, service: Briefbot | None = None) -> BriefbotClient:
-    from bot.client import BriefbotClient
+    from bot.chat.client import BriefbotClient
     from bot.service import Briefbot
 
     return BriefbotClient(service or Briefbot(settings), settings)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable, Callable
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import NO_MENTIONS
+from bot.chat.client import NO_MENTIONS
 from bot.render import MESSAGE_CHARS, discord_escape, trim
 from index.errors import BriefbotError
 
@@ -56,13 +57,9 @@ def is_expected(error: BaseException) -> bool:
 
 async def report(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user in one ephemeral line; log the traceback when it was not expected."""
-    if is_expected(error):
-        logger.info("command refused: %s", error)
-    else:
-        command = interaction.command.qualified_name if interaction.command else "component"
-        logger.error("%s failed", command, exc_info=error)
-    text = trim(user_message(error), MESSAGE_CHARS)
-    try:
+    command = interaction.command.qualified_name if interaction.command else "component"
+
+    async def send(text: str) -> None:
         if interaction.response.is_done():
             if (
                 interaction.response.type
@@ -76,6 +73,21 @@ async def report(interaction: discord.Interaction, error: BaseException) -> None
             await interaction.response.send_message(
                 text, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
+
+    await report_failure(send, error, command)
+
+
+async def report_failure(
+    send: Callable[[str], Awaitable[object]], error: BaseException, where: str
+) -> None:
+    """The one error path (slash commands, buttons, forms and mentions): the expected error's
+    message, or a generic line and the traceback in the log; sent with `send`, never raising."""
+    if is_expected(error):
+        logger.info("%s refused: %s", where, error)
+    else:
+        logger.error("%s failed", where, exc_info=error)
+    try:
+        await send(trim(user_message(error), MESSAGE_CHARS))
     except discord.HTTPException:
         logger.warning("could not tell the user about an error", exc_info=True)
 

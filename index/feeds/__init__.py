@@ -1,0 +1,1 @@
+"""Following news feeds: parsing, fetching, the feed tables and the poller (docs/FEEDS.md)."""
