@@ -477,8 +477,9 @@ def cmd_follow(app: Briefbot, args: argparse.Namespace) -> int:
         return 0
     feed = result.feed
     said = "following" if result.created else "already following"
+    entries = counted(result.entries, "entry", "entries")
     _console().print(
-        f"{said} #{feed.id} {escape(feed.title)}: {result.entries} entries now "
+        f"{said} #{feed.id} {escape(feed.title)}: {entries} now "
         f"[dim]({escape(feed.feed_url)}; new stories arrive with `briefbot poll`)[/dim]"
     )
     return 0
@@ -493,9 +494,10 @@ def cmd_unfollow(app: Briefbot, args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"unfollowed": feed_text.feed_json(feed)})
     else:
+        stay = "stays" if feed.stories_added == 1 else "stay"
+        stories = counted(feed.stories_added, "story", "stories")
         _console().print(
-            f"unfollowed #{feed.id} {escape(feed.title)} "
-            f"(the {feed.stories_added} stories it added stay)"
+            f"unfollowed #{feed.id} {escape(feed.title)} (the {stories} it added {stay})"
         )
     return 0
 

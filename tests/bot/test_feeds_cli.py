@@ -160,3 +160,12 @@ def test_announcements_one_message_per_channel_and_none_without_news():
     messages = announcements(results)
     assert list(messages) == ["10"]
     assert messages["10"].splitlines()[0::2] == ["**A**", "**B**"]
+
+
+def test_a_feed_of_one_story_is_counted_in_the_singular(capsys, server):
+    _, feed = serve(server, "bridge")
+    code, out, _ = run(capsys, "follow", feed)
+    assert code == 0 and "following #1 Kessel Herald: 1 entry now" in out
+    assert run(capsys, "poll")[0] == 0
+    code, out, _ = run(capsys, "unfollow", "1")
+    assert code == 0 and "(the 1 story it added stays)" in out
