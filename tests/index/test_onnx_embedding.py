@@ -17,14 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index import onnx_embedding
+from index import embedding, onnx_embedding
 from index.embedder_factory import make_embedder
-from index.embedding import (
-    HashingEmbedder,
-    SentenceTransformerEmbedder,
-    batch_threads,
-    resolve_model,
-)
+from index.embedding import HashingEmbedder, SentenceTransformerEmbedder, resolve_model
 from index.errors import InputError
 from index.onnx_embedding import OnnxEmbedder, plan_for
 from index.settings import BUNDLED_MODEL, IndexSettings
@@ -292,8 +287,8 @@ def test_default_settings_embed_batches_on_every_core(tmp_path: Path) -> None:
     embedder = make_embedder(IndexSettings(data_dir=tmp_path))
     assert isinstance(embedder, OnnxEmbedder)
     assert IndexSettings().embed_threads == 0
-    assert embedder.workers == batch_threads(0) == len(os.sched_getaffinity(0))
-    assert SentenceTransformerEmbedder().workers == batch_threads(0)
+    assert embedder.workers == embedding.batch_threads(0) == len(os.sched_getaffinity(0))
+    assert SentenceTransformerEmbedder().workers == embedding.batch_threads(0)
     three = make_embedder(IndexSettings(data_dir=tmp_path, embed_threads=3))
     assert isinstance(three, OnnxEmbedder) and three.workers == 3
 
@@ -361,3 +356,27 @@ def test_questions_run_on_one_thread_and_batches_on_several(
     question = embedder.encode(TEXTS)
     assert most[0] == 1 and seen == {threading.get_ident()}
     assert np.abs(batch - question).max() < 1e-5  # same vectors either way
+
+
+def test_the_torch_backend_raises_its_threads_for_batches_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    seen: list[int] = []
+
+    class FakeModel:
+        def encode(self, texts: list[str], **kwargs: object) -> np.ndarray:
+            seen.append(torch.get_num_threads())
+            return np.ones((len(texts), 4), dtype=np.float32)
+
+    monkeypatch.setattr(SentenceTransformerEmbedder, "_load", lambda self: FakeModel())
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        embedder = SentenceTransformerEmbedder(threads=2)
+        embedder.encode(["a question"])
+        embedder.encode_many(["a sentence", "another"])
+        assert seen == [1, 2] and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(previous)
