@@ -3,7 +3,9 @@ and a temp data dir for every test so nothing touches the working directory's in
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,8 +18,10 @@ from index.offline import quiet_offline_libraries
 
 quiet_offline_libraries()
 # One ONNX export of the real model per test session, shared by every data dir and child
-# process (the default would export once per data dir).
-os.environ.setdefault("BRIEFBOT_MODEL_CACHE_DIR", tempfile.mkdtemp(prefix="briefbot-models-"))
+# process, and never the user's real cache (~/.cache/briefbot); removed at the end (90 MB).
+if "BRIEFBOT_MODEL_CACHE_DIR" not in os.environ:
+    os.environ["BRIEFBOT_MODEL_CACHE_DIR"] = tempfile.mkdtemp(prefix="briefbot-models-")
+    atexit.register(shutil.rmtree, os.environ["BRIEFBOT_MODEL_CACHE_DIR"], ignore_errors=True)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPORA = SHARED / "corpora"
