@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import squad
+from index.offline import quiet_offline_libraries
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
@@ -304,7 +305,7 @@ def raw_encode(embedder: Any, texts: list[str], batch: int, warm: bool = True) -
 def _sentence_transformer() -> tuple[Any, int]:
     """The torch model of the limit, loaded as a user of sentence-transformers would: torch
     keeps its default threads (Briefbot's torch embedder would pin them)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    quiet_offline_libraries()
     import torch
     from sentence_transformers import SentenceTransformer
 

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.models import ChunkDraft
+from index.offline import quiet_offline_libraries
 from index.setting_checks import TEST_MODEL_PREFIX
 from index.settings import BUNDLED_MODEL
 
@@ -98,8 +99,7 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is None:
                 # Nothing may reach a model hub at run time; a missing model fails here, loudly.
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                quiet_offline_libraries()
                 import torch
                 from sentence_transformers import SentenceTransformer
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import threading
 import warnings
@@ -32,6 +31,7 @@ import numpy.typing as npt
 
 from index.atomic import write_atomic
 from index.embedding import SentenceTransformerEmbedder, Vectors, batch_threads, resolve_model
+from index.offline import quiet_offline_libraries
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def export_onnx(plan: OnnxPlan, target: Path) -> None:
     transformer optimizer fuses into one Attention node per layer (torch's SDPA form is not
     recognized and stays a dozen small nodes).
     """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    quiet_offline_libraries()
     import torch
     from transformers import AutoModel
 
