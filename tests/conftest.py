@@ -31,7 +31,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles"
 class HashingEmbedder(_HashingEmbedder):
     """The library's deterministic fake (index.embedding), named as the unit tests expect."""
 
-    def __init__(self, dimension: int = 64, name: str = "test/hashing") -> None:
+    def __init__(self, dimension: int = 64, name: str | None = None) -> None:
         super().__init__(dimension, name)
 
 
@@ -50,8 +50,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def use_fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every KnowledgeBase built from settings (the CLI, the service) gets the hashing fake."""
-    monkeypatch.setattr("index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder())
+    """Every KnowledgeBase built from settings (the CLI, the service, child processes) gets the
+    hashing fake, through the same setting a user would change: BRIEFBOT_EMBEDDING_MODEL."""
+    monkeypatch.setenv("BRIEFBOT_EMBEDDING_MODEL", "hashing:64")
 
 
 @pytest.fixture
