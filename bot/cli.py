@@ -31,8 +31,12 @@ def _configure_logging(verbose: bool) -> None:
     from rich.logging import RichHandler
 
     handler = RichHandler(console=Console(stderr=True), show_path=False)
-    # On the handler too: some libraries set their own loggers to DEBUG when imported.
-    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    # On the handler too: some libraries set their own loggers to DEBUG when imported. INFO
+    # records marked `notice` (the one-time model export, which takes seconds) always show.
+    handler.setLevel(logging.INFO)
+    handler.addFilter(
+        lambda r: r.levelno >= logging.WARNING or verbose or getattr(r, "notice", False)
+    )
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
@@ -40,6 +44,7 @@ def _configure_logging(verbose: bool) -> None:
     )
     for noisy in ("bm25s", "faiss", "sentence_transformers", "httpx", "filelock"):
         logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("index.onnx_embedding").setLevel(logging.INFO)
 
 
 def _date(value: str) -> date:

@@ -31,7 +31,7 @@ def make_embedder(settings: IndexSettings) -> Embedder:
     )
     if settings.embedding_backend == "torch":
         return torch_embedder
-    from index.onnx_embedding import OnnxEmbedder, plan_for
+    from index.onnx_embedding import OnnxEmbedder, default_cache_dir, plan_for
 
     _, location = resolve_model(model)
     plan = plan_for(location)
@@ -46,5 +46,5 @@ def make_embedder(settings: IndexSettings) -> Embedder:
             )
         log.debug("model %s stays on torch: no ONNX export plan", model)
         return torch_embedder
-    cache_dir = settings.model_cache_dir or settings.data_dir / "models"
+    cache_dir = settings.model_cache_dir or default_cache_dir()
     return OnnxEmbedder(model, plan, cache_dir, settings.embed_batch_size, settings.embed_threads)

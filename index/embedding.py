@@ -8,12 +8,13 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from index.models import ChunkDraft
+from index.offline import quiet_offline_libraries
 from index.setting_checks import TEST_MODEL_PREFIX
 from index.settings import BUNDLED_MODEL
 
@@ -32,6 +33,31 @@ class Embedder(Protocol):
     def encode(self, texts: list[str]) -> Vectors: ...
 
 
+@runtime_checkable
+class BatchEmbedder(Embedder, Protocol):
+    """An embedder with a second path for batch work (adding, importing, reindexing) that may
+    use every core, while `encode` (questions) stays on one thread."""
+
+    def encode_many(self, texts: list[str]) -> Vectors: ...
+
+
+def encode_many(embedder: Embedder, texts: list[str]) -> Vectors:
+    """Batch work through the embedder's batch path when it has one."""
+    if isinstance(embedder, BatchEmbedder):
+        return embedder.encode_many(texts)
+    return embedder.encode(texts)
+
+
+def batch_threads(threads: int) -> int:
+    """BRIEFBOT_EMBED_THREADS to a count: 0 means every core this process may use."""
+    if threads > 0:
+        return threads
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def resolve_model(model: str) -> tuple[str, str]:
     """(stable name for the manifest, what to load). The bundled path moves; its name must not."""
     if model == BUNDLED_MODEL:
@@ -44,16 +70,18 @@ def resolve_model(model: str) -> tuple[str, str]:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use and shared across threads."""
 
-    def __init__(self, model: str = BUNDLED_MODEL, batch_size: int = 64, threads: int = 1) -> None:
-        """`threads`: torch's intra-op threads (0: torch's default, one per core). One is the
-        default because on a shared or busy machine torch's threads spin-wait on each other:
-        measured on 2 busy cores, one question took 33 ms with 1 thread and 270 ms with 2, and
-        a batch of sentences 3.4 s vs 5.2 s (docs/BENCHMARKS.md, "Speed and scale")."""
+    def __init__(self, model: str = BUNDLED_MODEL, batch_size: int = 64, threads: int = 0) -> None:
+        """`threads`: torch's intra-op threads for batch work (`encode_many`; 0: one per
+        core). Questions (`encode`) run on one: on a shared or busy machine torch's threads
+        spin-wait on each other, and one question took 33 ms with 1 thread and 270 ms with 2
+        (docs/BENCHMARKS.md, "Speed and scale"). torch's setting is per process, so a
+        question asked during a batch add runs with the batch's threads."""
         self._name, self._location = resolve_model(model)
         self._batch_size = batch_size
-        self._threads = threads
+        self.workers = batch_threads(threads)
         self._model: Any = None
         self._lock = threading.Lock()
+        self._batch_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -71,13 +99,11 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is None:
                 # Nothing may reach a model hub at run time; a missing model fails here, loudly.
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                quiet_offline_libraries()
                 import torch
                 from sentence_transformers import SentenceTransformer
 
-                if self._threads:
-                    torch.set_num_threads(self._threads)
+                torch.set_num_threads(1)
                 self._model = SentenceTransformer(self._location, device="cpu")
             return self._model
 
@@ -93,6 +119,18 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_many(self, texts: list[str]) -> Vectors:
+        """Batch work with `workers` torch threads, back to one afterwards."""
+        import torch
+
+        self._load()
+        with self._batch_lock:
+            torch.set_num_threads(self.workers)
+            try:
+                return self.encode(texts)
+            finally:
+                torch.set_num_threads(1)
 
 
 @dataclass(frozen=True)
@@ -121,7 +159,7 @@ def embed_chunked(
                 if (a, s.start, s.end) not in keys:
                     keys[(a, s.start, s.end)] = len(texts)
                     texts.append(chunk.text[s.start - chunk.start : s.end - chunk.start])
-    encoded = embedder.encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
+    encoded = encode_many(embedder, texts) if texts else np.zeros((0, 0), dtype=np.float32)
     result = []
     for a, chunks in enumerate(articles):
         per_chunk = [encoded[[keys[(a, s.start, s.end)] for s in c.sentences]] for c in chunks]

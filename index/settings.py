@@ -33,14 +33,16 @@ class IndexSettings(BaseSettings):
     )
     model_cache_dir: Path | None = Field(
         default=None,
-        description="Where the one-time ONNX export of the model is kept; default DATA_DIR/models.",
+        description="Where the one-time ONNX export of the model is kept, shared by every "
+        "data dir; default: the per-user cache (~/.cache/briefbot/models on Linux).",
     )
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
     embed_threads: int = Field(
-        default=1,
+        default=0,
         ge=0,
         le=256,
-        description="CPU threads torch may use to embed; 0 = torch's default (every core).",
+        description="CPU threads for batch embedding (add, import, reindex); 0 = every core. "
+        "Questions always embed on one thread (a busy bot answers many at once).",
     )
     chunk_max_chars: int = Field(default=700, ge=100, le=20000)
     chunk_overlap_sentences: int = Field(default=1, ge=0, le=10)

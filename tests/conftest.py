@@ -3,7 +3,9 @@ and a temp data dir for every test so nothing touches the working directory's in
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,8 +18,10 @@ from index.offline import quiet_offline_libraries
 
 quiet_offline_libraries()
 # One ONNX export of the real model per test session, shared by every data dir and child
-# process (the default would export once per data dir).
-os.environ.setdefault("BRIEFBOT_MODEL_CACHE_DIR", tempfile.mkdtemp(prefix="briefbot-models-"))
+# process, and never the user's real cache (~/.cache/briefbot); removed at the end (90 MB).
+if "BRIEFBOT_MODEL_CACHE_DIR" not in os.environ:
+    os.environ["BRIEFBOT_MODEL_CACHE_DIR"] = tempfile.mkdtemp(prefix="briefbot-models-")
+    atexit.register(shutil.rmtree, os.environ["BRIEFBOT_MODEL_CACHE_DIR"], ignore_errors=True)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPORA = SHARED / "corpora"
@@ -27,7 +31,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles"
 class HashingEmbedder(_HashingEmbedder):
     """The library's deterministic fake (index.embedding), named as the unit tests expect."""
 
-    def __init__(self, dimension: int = 64, name: str = "test/hashing") -> None:
+    def __init__(self, dimension: int = 64, name: str | None = None) -> None:
         super().__init__(dimension, name)
 
 
@@ -46,8 +50,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def use_fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every KnowledgeBase built from settings (the CLI, the service) gets the hashing fake."""
-    monkeypatch.setattr("index.knowledge.make_embedder", lambda *a, **k: HashingEmbedder())
+    """Every KnowledgeBase built from settings (the CLI, the service, child processes) gets the
+    hashing fake, through the same setting a user would change: BRIEFBOT_EMBEDDING_MODEL."""
+    monkeypatch.setenv("BRIEFBOT_EMBEDDING_MODEL", "hashing:64")
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
     assert ingest["articles"] == speed.QUICK.articles
     assert ingest["sentences_encoded"] > ingest["chunks"] > 0
     assert ingest["ratio"] > 0
+    # The limit is the issue's: sentence-transformers on the articles' own paragraphs, batch 32.
+    assert ingest["paragraphs"] > ingest["articles"]
+    assert (ingest["limit_batch"], ingest["batch_workers"]) == (32, 1)  # hashing: no workers
     for size in speed.QUICK.sizes:
         entry = figures["sizes"][str(size)]
         assert entry["chunks"] >= size

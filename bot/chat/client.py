@@ -28,7 +28,12 @@ discord.VoiceClient.warn_dave = False
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-EXTENSIONS = ("bot.chat.exts.errors", "bot.chat.exts.ask", "bot.chat.exts.articles")
+EXTENSIONS = (
+    "bot.chat.exts.errors",
+    "bot.chat.exts.ask",
+    "bot.chat.exts.articles",
+    "bot.chat.exts.feeds",
+)
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
@@ -66,6 +71,7 @@ class BriefbotClient(commands.Bot):
         self.settings = settings
         self.feedback = feedback or FeedbackStore(settings.data_dir)
         self.cooldowns = cooldowns or Cooldowns()
+        self.feed_task: asyncio.Task[None] | None = None
 
     async def load_all(self) -> None:
         for name in EXTENSIONS:
@@ -78,6 +84,9 @@ class BriefbotClient(commands.Bot):
         if problems:
             raise RuntimeError("invalid command definitions: " + "; ".join(problems))
         await self.sync_commands()
+        from bot.chat.feed_task import FeedTask
+
+        self.feed_task = asyncio.create_task(FeedTask(self).run_forever(), name="feeds")
 
     async def sync_commands(self) -> None:
         """Global sync (takes a while to show), or to the development server at once."""
@@ -107,5 +116,7 @@ class BriefbotClient(commands.Bot):
         return await asyncio.to_thread(func, *args, **kwargs)
 
     async def close(self) -> None:
+        if self.feed_task is not None:
+            self.feed_task.cancel()
         await super().close()
         self.feedback.close()

@@ -96,14 +96,23 @@ async def check_add(interaction: discord.Interaction) -> bool:
     return True
 
 
-async def check_remove(interaction: discord.Interaction) -> bool:
-    guild_id(interaction)
-    role = _settings(interaction).editor_role
-    manage = bool(interaction.permissions.manage_guild)
-    if not may_remove(*_member_roles(interaction), manage, role):
-        needed = f"Manage Server or the {role} role" if role else "Manage Server"
-        raise NotAllowed(f"Removing articles needs {needed}.")
-    return True
+def check_editor(action: str) -> Callable[[discord.Interaction[Any]], Coroutine[Any, Any, bool]]:
+    """Manage Server, or the editor role when one is set: removing articles, following feeds."""
+
+    async def predicate(interaction: discord.Interaction[Any]) -> bool:
+        guild_id(interaction)
+        role = _settings(interaction).editor_role
+        manage = bool(interaction.permissions.manage_guild)
+        if not may_remove(*_member_roles(interaction), manage, role):
+            needed = f"Manage Server or the {role} role" if role else "Manage Server"
+            raise NotAllowed(f"{action} needs {needed}.")
+        return True
+
+    return predicate
+
+
+check_remove = check_editor("Removing articles")
+check_feeds = check_editor("Following feeds")
 
 
 def cooldown(action: str) -> Callable[[discord.Interaction[Any]], Coroutine[Any, Any, bool]]:

@@ -89,7 +89,7 @@ def test_run_check_with_the_real_model_in_a_subprocess(tmp_path):
     )
     assert result.returncode == 2, result.stderr  # everything loads; only the token is missing
     assert "all-MiniLM-L6-v2" in result.stdout or "MiniLM" in result.stdout
-    assert "commands (6, sync: global)" in result.stdout
+    assert "commands (9, sync: global)" in result.stdout
     assert "token: not set" in result.stdout and "NOT ready" in result.stdout
     # Briefbot never uses voice: discord.py's warnings about voice libraries stay quiet.
     assert "PyNaCl" not in result.stderr and "davey" not in result.stderr

@@ -149,7 +149,7 @@ def test_reindex_switches_model_and_resumes_after_a_crash(settings, fake_embedde
     new_embedder = HashingEmbedder(dimension=32, name="new/model")
     new = KnowledgeBase(settings, embedder=new_embedder, check_model=False)
     report = reindex(new, batch_size=2)
-    assert report.previous_model == "test/hashing" and report.model == "new/model"
+    assert report.previous_model == "hashing:64" and report.model == "new/model"
     assert report.embedded < report.chunks  # resumed: the staged batch was kept
     new.close()
     reopened = KnowledgeBase(settings, embedder=HashingEmbedder(dimension=32, name="new/model"))

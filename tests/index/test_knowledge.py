@@ -93,7 +93,7 @@ def test_caches_survive_reopen_and_stale_caches_are_rebuilt(settings, fake_embed
     first.close()
     folder = settings.data_dir / "collections" / "default"
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["model"] == "test/hashing" and manifest["chunk_count"] >= 1
+    assert manifest["model"] == "hashing:64" and manifest["chunk_count"] >= 1
     # Damage: truncate the FAISS file.
     (folder / manifest["vectors"]).write_bytes(b"garbage")
     second = KnowledgeBase(settings, embedder=fake_embedder)
@@ -115,7 +115,7 @@ def test_other_model_is_refused(settings, fake_embedder):
     with pytest.raises(IndexMismatchError, match="reindex"):
         KnowledgeBase(settings, embedder=HashingEmbedder(name="other/model"))
     with pytest.raises(IndexMismatchError, match="dimension"):
-        KnowledgeBase(settings, embedder=HashingEmbedder(dimension=32)).caches  # noqa: B018
+        KnowledgeBase(settings, embedder=HashingEmbedder(dimension=32, name="hashing:64")).caches  # noqa: B018
 
 
 def test_corrupt_sqlite_gives_clear_error(settings, fake_embedder):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from bot.chat.command_rules import command_problems
 from tests.bot.chat.helpers import close_client, make_client
 
-EXPECTED = {"ask", "add", "articles", "article", "remove", "unanswered"}
+EXPECTED = {
+    "ask", "add", "articles", "article", "remove", "unanswered", "follow", "unfollow", "feeds"
+}  # fmt: skip
 
 
 def test_the_command_tree_is_valid(settings):
