@@ -29,8 +29,15 @@ from index.ingest.files import (
 )
 from index.ingest.sources import overridden, read_sources
 from index.ingest.text import parse_text_article
-from index.knowledge import CollectionStats, KnowledgeBase, ProgressCallback
-from index.models import AddOutcome, Article, Overrides, RawArticle, VerifyReport
+from index.knowledge import KnowledgeBase, ProgressCallback
+from index.models import (
+    AddOutcome,
+    Article,
+    CollectionStats,
+    Overrides,
+    RawArticle,
+    VerifyReport,
+)
 from index.normalize import clean_line
 from index.reindex import ReindexProgress, ReindexReport, reindex
 from index.store import check_collection_name

@@ -29,7 +29,15 @@ from index.errors import (
     InputError,
     naming,
 )
-from index.models import AddOutcome, Article, Overrides, Passage, RawArticle, VerifyReport
+from index.models import (
+    AddOutcome,
+    Article,
+    CollectionStats,
+    Overrides,
+    Passage,
+    RawArticle,
+    VerifyReport,
+)
 from index.normalize import clean_line, normalize
 from index.retrieval import FusionWeights, RetrievalResult, hybrid_search
 from index.settings import IndexSettings
@@ -41,16 +49,6 @@ DB_FILE = "briefbot.sqlite3"
 MAX_TITLE_CHARS = 300
 MAX_SOURCE_CHARS = 200
 ProgressCallback = Callable[[AddOutcome], None]
-
-
-@dataclass(frozen=True)
-class CollectionStats:
-    collection: str
-    articles: int
-    chunks: int
-    change_id: int
-    model: str
-    data_dir: str
 
 
 def content_hash(text: str) -> str:

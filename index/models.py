@@ -111,6 +111,16 @@ class AddOutcome:
 
 
 @dataclass(frozen=True)
+class CollectionStats:
+    collection: str
+    articles: int
+    chunks: int
+    change_id: int
+    model: str
+    data_dir: str
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     ok: bool
     problems: tuple[str, ...] = field(default_factory=tuple)

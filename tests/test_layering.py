@@ -19,7 +19,8 @@ def modules_of(package: str) -> list[str]:
     folder = ROOT.joinpath(*package.split("."))
     found = [package]
     for info in pkgutil.walk_packages([str(folder)], prefix=f"{package}."):
-        found.append(info.name)
+        if not info.name.endswith(".__main__"):  # entry points: importing them runs them
+            found.append(info.name)
     return sorted(found)
 
 

@@ -10,7 +10,10 @@ from rich.console import Console
 
 from bot import render
 from bot.answer.models import Answer, Citation
+from bot.chat import embeds
+from bot.cli.terminal import answer_rich
 from index.models import Article, Passage, Sentence, Span
+from tests.bot.chat.helpers import embed_problems
 
 LONG_TITLE = "Harbour authority confirms the night ferry will stop at the island pier from March"
 
@@ -66,7 +69,7 @@ def two_article_answer() -> Answer:
 def terminal(answer: Answer, width: int = 200, piped: bool = False) -> str:
     console = Console(width=width, record=True, force_terminal=not piped, color_system=None)
     console.soft_wrap = piped
-    console.print(render.answer_rich(answer))
+    console.print(answer_rich(answer))
     return console.export_text()
 
 
@@ -94,8 +97,8 @@ def test_two_articles_show_two_headings_with_their_own_passages_beneath():
 
 
 def test_discord_shows_one_field_per_article_with_numbered_passages():
-    embed = render.answer_embed(one_article_answer())
-    assert render.embed_problems(embed) == []
+    embed = embeds.answer_embed(one_article_answer())
+    assert embed_problems(embed) == []
     assert [f.name for f in embed.fields] == [LONG_TITLE]
     value = embed.fields[0].value
     assert value.splitlines()[0].startswith("Coast Courier \u00b7 1 Nov 2026 \u00b7 [link](")
@@ -104,7 +107,7 @@ def test_discord_shows_one_field_per_article_with_numbered_passages():
     assert quotes[0].startswith("> [1] **Passa**ge number 1")
     assert quotes[2].startswith("> [3] (related) Passage number 3")
 
-    two = render.answer_embed(two_article_answer())
+    two = embeds.answer_embed(two_article_answer())
     assert [f.name for f in two.fields] == ["Ferry to stop at island", "Pier rebuilt"]
     assert [q.split()[1] for q in two.fields[0].value.splitlines()[1:]] == ["[1]", "[3]"]
     assert [q.split()[1] for q in two.fields[1].value.splitlines()[1:]] == ["[2]"]
@@ -119,7 +122,7 @@ def test_an_article_that_is_only_related_reading_is_marked_so_as_a_whole():
         False,
         (cite(1, main, "The ferry will stop."), cite(2, other, "Other news.", answers=False)),
     )
-    embed = render.answer_embed(answer)
+    embed = embeds.answer_embed(answer)
     assert [f.name for f in embed.fields] == ["Main story", "Side story (related)"]
     assert "(related)" not in embed.fields[1].value
     text = terminal(answer)
@@ -150,8 +153,8 @@ def test_a_quote_of_several_paragraphs_keeps_its_continuation_lines_indented():
 
 def test_the_sources_button_names_an_article_once_and_shows_every_full_passage():
     answer = two_article_answer()
-    embed = render.sources_embed(render.answer_json(answer))
-    assert render.embed_problems(embed) == []
+    embed = embeds.sources_embed(render.answer_json(answer))
+    assert embed_problems(embed) == []
     names = [f.name for f in embed.fields]
     assert names == ["[1] Ferry to stop at island", "[2] Pier rebuilt", "[3] same article as [1]"]
     assert embed.fields[2].value == "Tickets go on sale in February. Prices are unchanged."

@@ -13,7 +13,10 @@ from hypothesis import strategies as st
 
 from bot import render
 from bot.answer.models import Answer, Citation
+from bot.chat import embeds
+from bot.cli import terminal
 from index.models import AddOutcome, Article, Passage, Sentence, Span
+from tests.bot.chat.helpers import embed_problems
 
 # Generated answers are big on purpose; a shared CI machine must not turn that into a failure.
 SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -111,9 +114,9 @@ def strings(embed: discord.Embed) -> list[str]:
 @settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
 @given(answers(), st.none() | TEXT)
 def test_answer_embed_respects_every_limit_and_has_no_live_mention(answer, read_as):
-    embed = render.answer_embed(answer, read_as)
-    assert render.embed_problems(embed) == []
-    assert len(embed.fields) <= render.DISCORD_CITATIONS
+    embed = embeds.answer_embed(answer, read_as)
+    assert embed_problems(embed) == []
+    assert len(embed.fields) <= embeds.DISCORD_CITATIONS
     for text in strings(embed):
         assert not LIVE_MENTION.search(text)
 
@@ -121,8 +124,8 @@ def test_answer_embed_respects_every_limit_and_has_no_live_mention(answer, read_
 @settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
 @given(answers())
 def test_sources_embed_respects_every_limit(answer):
-    embed = render.sources_embed(render.answer_json(answer))
-    assert render.embed_problems(embed) == []
+    embed = embeds.sources_embed(render.answer_json(answer))
+    assert embed_problems(embed) == []
     for text in strings(embed) if embed.footer.text else [embed.description or ""]:
         assert not LIVE_MENTION.search(text)
     for field in embed.to_dict().get("fields", []):
@@ -139,8 +142,8 @@ def test_sources_embed_respects_every_limit(answer):
 )
 def test_outcome_message_fits_one_message(title, source, error, status, note):
     a = None if status == "failed" else article(title, source, "https://x.org/a")
-    message = render.outcome_message(AddOutcome(status, "pasted text", a, error, note))
-    assert 0 < len(message) <= render.MESSAGE_CHARS
+    message = embeds.outcome_message(AddOutcome(status, "pasted text", a, error, note))
+    assert 0 < len(message) <= embeds.MESSAGE_CHARS
     assert not LIVE_MENTION.search(message)
 
 
@@ -148,27 +151,27 @@ def test_outcome_message_fits_one_message(title, source, error, status, note):
 @settings(max_examples=60, deadline=None, suppress_health_check=SLOW_OK)
 def test_article_list_page_fits(rows, page):
     items = [article(t, s, None, i) for i, (t, s) in enumerate(rows)]
-    embed = render.article_list_embed(items, page, 51, 500)
-    assert render.embed_problems(embed) == []
+    embed = embeds.article_list_embed(items, page, 51, 500)
+    assert embed_problems(embed) == []
     assert not LIVE_MENTION.search(embed.description or "")
 
 
 @given(TEXT, st.integers(1, 3000))
 @settings(deadline=None, suppress_health_check=SLOW_OK)
 def test_trim_stays_within_the_limit_and_keeps_a_prefix(text, limit):
-    out = render.trim(text, limit)
+    out = embeds.trim(text, limit)
     assert len(out) <= limit
     if len(text) <= limit:
         assert out == text
     else:
-        assert out.endswith(render.ELLIPSIS)
-        assert text.startswith(out.rstrip(render.ELLIPSIS).rstrip())
+        assert out.endswith(embeds.ELLIPSIS)
+        assert text.startswith(out.rstrip(embeds.ELLIPSIS).rstrip())
 
 
 def test_trim_cuts_at_a_sentence_end_then_a_word_border():
     text = "The first sentence is here. The second one is much longer and goes on and on."
-    assert render.trim(text, 40) == "The first sentence is here. \u2026"
-    assert render.trim("alpha beta gamma delta", 15) == "alpha beta \u2026"
+    assert embeds.trim(text, 40) == "The first sentence is here. \u2026"
+    assert embeds.trim("alpha beta gamma delta", 15) == "alpha beta \u2026"
 
 
 def test_quoted_markdown_and_mentions_are_escaped():
@@ -187,7 +190,7 @@ def test_quoted_markdown_and_mentions_are_escaped():
         highlight=Span(5, 14),
         score=0.9,
     )
-    embed = render.answer_embed(Answer("q?", "Ping @everyone now.", False, (c,)))
+    embed = embeds.answer_embed(Answer("q?", "Ping @everyone now.", False, (c,)))
     assert embed.description.startswith("Ping **@\u200beveryone** now. [1]")
     assert "\\*\\*Not bold\\*\\*" in embed.fields[0].value
 
@@ -202,7 +205,7 @@ def test_abstention_says_so_and_marks_passages_as_not_answering():
         answers=False,
     )
     answer = Answer("q?", "The articles do not say.", True, (c,))
-    embed = render.answer_embed(answer)
+    embed = embeds.answer_embed(answer)
     assert embed.description.startswith("The articles do not say.")
     assert "do **not** answer" in embed.description
     assert embed.fields[0].name.endswith("(not an answer)")
@@ -221,16 +224,16 @@ def test_related_passages_after_an_answer_are_marked_related_not_highlighted():
         )
 
     answer = Answer("q?", "About 15,000 residents left.", False, (cite(1, True), cite(2, False)))
-    embed = render.answer_embed(answer)
+    embed = embeds.answer_embed(answer)
     assert not embed.fields[0].name.endswith(")")
     assert embed.fields[1].name.endswith("(related)")
     assert "**15,000**" in embed.fields[0].value and "**" not in embed.fields[1].value
-    sources = render.sources_embed(render.answer_json(answer))
+    sources = embeds.sources_embed(render.answer_json(answer))
     assert [f.name.endswith("(related)") for f in sources.fields] == [False, True]
     from rich.console import Console
 
     console = Console(width=200, record=True)
-    console.print(render.answer_rich(answer))
+    console.print(terminal.answer_rich(answer))
     text = console.export_text()
     assert text.index("T1 - S") < text.index("Also related") < text.index("T2 - S")
 
@@ -249,8 +252,8 @@ def test_an_undated_answer_says_date_unknown_and_when_it_was_added_not_as_of():
     undated = Answer(
         "q?", text, False, (c,), as_of=None, as_of_source="Yonhap_News", added=date(2026, 11, 29)
     )
-    description = render.answer_embed(undated).description
+    description = embeds.answer_embed(undated).description
     assert "*Date unknown, added 29 Nov 2026, Yonhap\\_News*" in description
     assert "As of" not in description
     dated = replace(undated, as_of=date(2024, 10, 30))
-    assert "*As of 30 Oct 2024, Yonhap\\_News*" in render.answer_embed(dated).description
+    assert "*As of 30 Oct 2024, Yonhap\\_News*" in embeds.answer_embed(dated).description

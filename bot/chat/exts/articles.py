@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
+from bot.chat import embeds
 from bot.chat.client import NO_MENTIONS, collection_for
 from bot.chat.exts.errors import report
 from bot.chat.guards import check_add, check_remove, cooldown, guild_id
@@ -44,7 +44,7 @@ async def send_outcome(interaction: discord.Interaction, outcome: AddOutcome) ->
     if outcome.status == "failed":
         logger.info("add refused: %s", outcome.error)
     await interaction.followup.send(
-        render.outcome_message(outcome), allowed_mentions=NO_MENTIONS, suppress_embeds=True
+        embeds.outcome_message(outcome), allowed_mentions=NO_MENTIONS, suppress_embeds=True
     )
 
 
@@ -110,7 +110,7 @@ class ArticlePages(discord.ui.View):
         articles = await self.client.run_blocking(
             self.client.service.list_articles, self.collection, PAGE_SIZE, self.page * PAGE_SIZE
         )
-        return render.article_list_embed(articles, self.page, self.pages, self.total)
+        return embeds.article_list_embed(articles, self.page, self.pages, self.total)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.owner:
@@ -245,7 +245,7 @@ class Articles(commands.Cog):
         await interaction.response.defer(thinking=True)
         article, text = await self.bot.run_blocking(self.bot.service.article, id, collection)
         await interaction.followup.send(
-            embed=render.article_embed(article, text), allowed_mentions=NO_MENTIONS
+            embed=embeds.article_embed(article, text), allowed_mentions=NO_MENTIONS
         )
 
     @app_commands.command(name="remove", description="Delete an article so it is never cited again")
@@ -259,7 +259,7 @@ class Articles(commands.Cog):
         collection = _collection(interaction)
         await interaction.response.defer(thinking=True)
         article = await self.bot.run_blocking(self.bot.service.remove, id, collection)
-        title = render.trim(render.discord_escape(article.title), 300)
+        title = embeds.trim(embeds.discord_escape(article.title), 300)
         await interaction.followup.send(
             f"Removed **#{article.id}** {title}.", allowed_mentions=NO_MENTIONS
         )
@@ -274,7 +274,7 @@ class Articles(commands.Cog):
         await interaction.response.defer(thinking=True, ephemeral=True)
         items = await self.bot.run_blocking(self.bot.feedback.to_follow_up, collection, 15)
         await interaction.followup.send(
-            embed=render.feedback_embed(items), ephemeral=True, allowed_mentions=NO_MENTIONS
+            embed=embeds.feedback_embed(items), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
 

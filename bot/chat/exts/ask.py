@@ -18,6 +18,7 @@ from discord.ext import commands
 from bot import render
 from bot.answer.followup import rewrite_followup
 from bot.answer.models import Answer
+from bot.chat import embeds
 from bot.chat.client import NO_MENTIONS, collection_for
 from bot.chat.exts.errors import DM_REFUSAL, report, report_failure
 from bot.chat.guards import check_cooldown, cooldown
@@ -69,7 +70,7 @@ class SourcesButton(
                 )
                 return
             await interaction.response.send_message(
-                embed=render.sources_embed(stored.data),
+                embed=embeds.sources_embed(stored.data),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
@@ -243,7 +244,7 @@ class Ask(commands.Cog):
             channel_id,
         )
         message = await send(
-            embed=render.answer_embed(answer, read_as),
+            embed=embeds.answer_embed(answer, read_as),
             view=answer_view(answer_id),
             allowed_mentions=NO_MENTIONS,
         )

@@ -15,7 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.chat.client import NO_MENTIONS
-from bot.render import MESSAGE_CHARS, discord_escape, trim
+from bot.chat.embeds import MESSAGE_CHARS, discord_escape, trim
 from index.errors import BriefbotError
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
+from bot.chat import embeds
 from bot.chat.client import NO_MENTIONS, collection_for
 from bot.chat.guards import check_feeds, guild_id
 from index.feeds.state import FeedInfo
@@ -23,15 +23,15 @@ logger = logging.getLogger(__name__)
 
 def feeds_embed(feeds: list[FeedInfo]) -> discord.Embed:
     """This server's feeds: one field each (title, stories added, last success or error)."""
-    embed = discord.Embed(title=f"Feeds ({len(feeds)})", colour=render.ANSWER_COLOUR)
+    embed = discord.Embed(title=f"Feeds ({len(feeds)})", colour=embeds.ANSWER_COLOUR)
     if not feeds:
         embed.description = "No feeds followed yet. Editors add one with /follow."
         return embed
     shown = 0
-    for feed in feeds[: render.EMBED_FIELDS]:
-        name = render.trim(f"#{feed.id} {render.discord_escape(feed.title)}", 200)
+    for feed in feeds[: embeds.EMBED_FIELDS]:
+        name = embeds.trim(f"#{feed.id} {embeds.discord_escape(feed.title)}", 200)
         value = _feed_value(feed)
-        if len(embed) + len(name) + len(value) > render.EMBED_TOTAL - 50:  # room for the footer
+        if len(embed) + len(name) + len(value) > embeds.EMBED_TOTAL - 50:  # room for the footer
             break
         embed.add_field(name=name, value=value, inline=False)
         shown += 1
@@ -41,16 +41,16 @@ def feeds_embed(feeds: list[FeedInfo]) -> discord.Embed:
 
 
 def _feed_value(feed: FeedInfo) -> str:
-    lines = [f"<{render.trim(feed.feed_url, 400)}>"]
+    lines = [f"<{embeds.trim(feed.feed_url, 400)}>"]
     stories = "1 story" if feed.stories_added == 1 else f"{feed.stories_added} stories"
     last = f"last polled {feed.last_success:%-d %b %H:%M} UTC" if feed.last_success else "not yet"
     lines.append(f"{stories} added \u00b7 {last}")
     if feed.channel_id:
         lines.append(f"announced in <#{feed.channel_id}>")
     if feed.last_error:
-        error = render.discord_escape(feed.last_error)
-        lines.append(f"\u26a0 failing ({feed.failures}x): {render.trim(error, 300)}")
-    return render.trim("\n".join(lines), render.FIELD_VALUE)
+        error = embeds.discord_escape(feed.last_error)
+        lines.append(f"\u26a0 failing ({feed.failures}x): {embeds.trim(error, 300)}")
+    return embeds.trim("\n".join(lines), embeds.FIELD_VALUE)
 
 
 class Feeds(commands.Cog):
@@ -80,12 +80,12 @@ class Feeds(commands.Cog):
         feed = result.feed
         verb = "Following" if result.created else "Already following"
         entries = "1 entry" if result.entries == 1 else f"{result.entries} entries"
-        title = render.trim(render.discord_escape(feed.title), 300)
+        title = embeds.trim(embeds.discord_escape(feed.title), 300)
         said = f"{verb} **#{feed.id}** {title} ({entries} now)"
         if channel:
             said += f"; new stories will be announced in <#{channel.id}>"
         await interaction.followup.send(
-            render.trim(said + ".", render.MESSAGE_CHARS),
+            embeds.trim(said + ".", embeds.MESSAGE_CHARS),
             allowed_mentions=NO_MENTIONS,
             suppress_embeds=True,
         )
@@ -101,7 +101,7 @@ class Feeds(commands.Cog):
         collection = collection_for(guild_id(interaction))
         await interaction.response.defer(thinking=True)
         removed = await self.bot.run_blocking(self.bot.service.unfollow, feed, collection)
-        title = render.trim(render.discord_escape(removed.title), 300)
+        title = embeds.trim(embeds.discord_escape(removed.title), 300)
         await interaction.followup.send(
             f"Stopped following **#{removed.id}** {title}; its stories stay.",
             allowed_mentions=NO_MENTIONS,

@@ -19,6 +19,7 @@ from unittest import mock
 import discord
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
+from bot.chat import embeds
 from bot.chat.client import BriefbotClient
 from bot.chat.guards import Cooldowns
 from bot.service import Briefbot
@@ -320,3 +321,26 @@ async def invoke(client: BriefbotClient, interaction: discord.Interaction) -> Fa
     finally:
         async_context.reset(token)
     return adapter
+
+
+def embed_problems(embed: discord.Embed) -> list[str]:
+    """Which of Discord's embed limits `embed` breaks (empty when it is fine to send)."""
+    data = embed.to_dict()
+    problems = []
+    if len(data.get("title", "")) > embeds.EMBED_TITLE:
+        problems.append("title too long")
+    if len(data.get("description", "")) > embeds.EMBED_DESCRIPTION:
+        problems.append("description too long")
+    fields = data.get("fields", [])
+    if len(fields) > embeds.EMBED_FIELDS:
+        problems.append("too many fields")
+    for f in fields:
+        if not f["name"] or len(f["name"]) > embeds.FIELD_NAME:
+            problems.append(f"field name length {len(f['name'])}")
+        if not f["value"] or len(f["value"]) > embeds.FIELD_VALUE:
+            problems.append(f"field value length {len(f['value'])}")
+    if len(data.get("footer", {}).get("text", "")) > embeds.EMBED_FOOTER:
+        problems.append("footer too long")
+    if len(embed) > embeds.EMBED_TOTAL:
+        problems.append(f"embed total {len(embed)}")
+    return problems

@@ -12,7 +12,8 @@ import json
 import discord
 import pytest
 
-from bot import cli, render
+from bot import cli
+from bot.chat import embeds
 from bot.chat.client import collection_for
 from bot.settings import Settings
 from tests.bot.chat.helpers import (
@@ -73,7 +74,7 @@ def add(client, **options):
     reply = second.payload
     assert reply["allowed_mentions"] == NO_MENTIONS
     assert reply["flags"] & SUPPRESS_EMBEDS
-    assert 0 < len(reply["content"]) <= render.MESSAGE_CHARS
+    assert 0 < len(reply["content"]) <= embeds.MESSAGE_CHARS
     return reply["content"]
 
 

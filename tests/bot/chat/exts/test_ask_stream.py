@@ -64,6 +64,8 @@ def test_streamed_answer_edits_a_draft_then_sends_the_checked_answer(client, fak
     assert all(len(e["content"]) <= 2000 for e in partials)
     assert all(e["allowed_mentions"].to_dict() == {"parse": []} for e in edits)
     assert final["content"] is None
-    assert "3,400" in final["embed"].description
+    # The written answer itself, as the terminal and --json show it (it once showed the
+    # evidence sentence of citation 1 instead).
+    assert final["embed"].description.startswith("Around 3,400 members joined the strike [1]")
     assert final["embed"].footer.text.startswith("llm")
     assert final["view"].children[0].item.label == "Sources"

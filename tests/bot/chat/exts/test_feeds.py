@@ -9,7 +9,7 @@ from unittest import mock
 import discord
 import pytest
 
-from bot import render
+from bot.chat import embeds
 from bot.chat.client import collection_for
 from bot.chat.exts.feeds import feeds_embed
 from bot.chat.feed_task import FeedTask
@@ -17,6 +17,7 @@ from tests.bot.chat.helpers import (
     GUILD_A,
     close_client,
     command_interaction,
+    embed_problems,
     invoke,
     make_client,
     run,
@@ -92,7 +93,7 @@ def test_the_feeds_embed_shows_failures_within_discords_limits():
         "42", now, None, "HTTP 500 " * 200, now, 3, now, None, None, 0,
     )  # fmt: skip
     embed = feeds_embed([failing] * 30)
-    assert render.embed_problems(embed) == []
+    assert embed_problems(embed) == []
     shown = len(embed.fields)
     assert 5 < shown <= 25 and embed.footer.text == f"and {30 - shown} more"
     assert "failing (3x): HTTP 500" in embed.fields[0].value
@@ -121,7 +122,7 @@ def test_the_feed_task_announces_new_stories_once_per_channel(client, server):
     channel.send.assert_awaited_once()
     text = channel.send.call_args.args[0]
     assert "Harbor bridge reopens after repairs" in text and "Apple growers" in text
-    assert len(text) <= render.MESSAGE_CHARS
+    assert len(text) <= embeds.MESSAGE_CHARS
     kwargs = channel.send.call_args.kwargs
     assert kwargs["allowed_mentions"].to_dict() == NO_MENTIONS and kwargs["suppress_embeds"]
 

@@ -9,12 +9,14 @@ import discord
 import pytest
 
 from bot import render
+from bot.chat import embeds
 from bot.chat.client import collection_for
 from tests.bot.chat.helpers import (
     GUILD_A,
     GUILD_B,
     close_client,
     command_interaction,
+    embed_problems,
     invoke,
     make_client,
     run,
@@ -59,7 +61,7 @@ def test_ask_defers_first_then_sends_one_embed_without_mentions(client):
     (embed,) = payload["embeds"]
     assert "**3,400**" in embed["description"]
     assert embed["footer"]["text"].startswith("extractive")
-    assert render.embed_problems(discord.Embed.from_dict(embed)) == []
+    assert embed_problems(discord.Embed.from_dict(embed)) == []
     # The same answer the CLI gives for the same articles and question.
     cli = render.answer_json(client.service.ask(question, collection_for(GUILD_A)))
     assert_fields_show(embed, cli)
@@ -82,7 +84,7 @@ def test_add_text_stores_in_the_server_collection_and_replies_in_one_line(client
     content = second.payload["content"]
     assert content.startswith("Added **#1** Harbour closed after storm")
     assert "1 chunk" in content and not LIVE_MENTION.search(content)
-    assert len(content) <= render.MESSAGE_CHARS
+    assert len(content) <= embeds.MESSAGE_CHARS
     articles = client.service.list_articles(collection_for(GUILD_A))
     assert [a.title for a in articles] == ["Harbour closed after storm"]
     assert client.service.list_articles(collection_for(GUILD_B)) == []
