@@ -37,7 +37,7 @@ class RecordingEmbedder(HashingEmbedder):
         return super().encode(texts)
 
 
-def knowledge(tmp_path, embedder, batch: int = 8) -> KnowledgeBase:
+def knowledge(tmp_path, embedder, batch: int = 1) -> KnowledgeBase:
     settings = Settings(data_dir=tmp_path / "data", embed_batch_size=batch)
     return KnowledgeBase(settings, embedder=embedder)
 
@@ -46,7 +46,7 @@ def test_each_article_is_reported_as_soon_as_its_batch_is_embedded(tmp_path):
     events: list[str] = []
     kb = knowledge(tmp_path, RecordingEmbedder(events))
     kb.add([story(n) for n in range(5)], progress=lambda o: events.append(o.status))
-    # Six sentences an article, an embedding batch of eight: about one article a batch, so
+    # Six sentences an article, rounds of 12 x 1 sentences (one core): two articles a round, so
     # the first article is stored and reported before the last one is embedded.
     assert events.index("added") < len(events) - 1 - events[::-1].index("embed")
     assert events.count("embed") >= 3 and events.count("added") == 5
