@@ -35,7 +35,16 @@ def token_problem(settings: Settings, required: bool = True) -> str | None:
     if value.lower().startswith("bot ") and TOKEN_SHAPE.match(value[4:].strip()):
         return "DISCORD_TOKEN starts with 'Bot ': set the token alone, without that prefix"
     if not TOKEN_SHAPE.match(value):
-        return "DISCORD_TOKEN does not look like a bot token (three dot-separated parts)"
+        parts = len(value.split("."))
+        why = (
+            f"a bot token has three dot-separated parts, this one {parts}"
+            if parts != 3
+            else "its parts are too short or hold other characters than letters, digits, - and _"
+        )
+        return (
+            f"DISCORD_TOKEN does not look like a bot token ({why}); copy it again from the "
+            "developer portal (Bot, Reset Token)"
+        )
     return None
 
 

@@ -29,6 +29,21 @@ def test_a_malformed_token_is_refused_without_echoing_it(capsys, monkeypatch):
     assert "does not look like a bot token" in err and "secret-value" not in err
 
 
+@pytest.mark.parametrize(
+    ("token", "why"),
+    [
+        ("abc.def.ghi", "its parts are too short or hold other characters"),
+        ("only-one-part-but-long-enough-to-look-real", "three dot-separated parts, this one 1"),
+    ],
+)
+def test_a_malformed_token_says_what_is_wrong_with_it(capsys, monkeypatch, token, why):
+    """'three dot-separated parts' was said of a token that had three parts."""
+    monkeypatch.setenv("DISCORD_TOKEN", token)
+    assert cli.main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert why in err and token not in err and err.count("\n") == 1
+
+
 def test_a_token_pasted_with_its_bot_prefix_is_explained(capsys, monkeypatch):
     monkeypatch.setenv("DISCORD_TOKEN", f"Bot {FAKE_TOKEN}")
     assert cli.main(["run"]) == 2
