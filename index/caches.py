@@ -108,11 +108,6 @@ class CacheManager:
             self._loaded[collection] = cache
             return cache
 
-    def forget(self) -> None:
-        """Drop what is loaded (after a reindex replaced every vector)."""
-        with self._lock:
-            self._loaded.clear()
-
     def read_manifest(self, collection: str) -> dict[str, Any] | None:
         try:
             data = json.loads((self.folder(collection) / MANIFEST).read_text(encoding="utf-8"))
@@ -129,11 +124,6 @@ class CacheManager:
             "dimension": self.dimension,
             "bm25s": _bm25s_version(),
         }
-
-    def problems(self, collection: str) -> list[str]:
-        """Why the saved caches cannot be used as they are; empty when they can, and when they
-        are merely behind the store (see `status`)."""
-        return self._check(collection).problems
 
     def status(self, collection: str) -> tuple[list[str], str | None]:
         """(problems, behind): damage found, and why the saved caches are merely behind the

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from index.embedding import HashingEmbedder as _HashingEmbedder
+from index.embedding import HashingEmbedder
 from index.knowledge import KnowledgeBase
 from index.offline import quiet_offline_libraries
 
@@ -26,13 +26,6 @@ if "BRIEFBOT_MODEL_CACHE_DIR" not in os.environ:
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPORA = SHARED / "corpora"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles"
-
-
-class HashingEmbedder(_HashingEmbedder):
-    """The library's deterministic fake (index.embedding), named as the unit tests expect."""
-
-    def __init__(self, dimension: int = 64, name: str | None = None) -> None:
-        super().__init__(dimension, name)
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.chat.client import NO_MENTIONS
 from bot.feed_text import announcements
 from index.feeds.poller import FeedPoll
 
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
-NO_MENTIONS = discord.AllowedMentions.none()
 
 
 class FeedTask:

@@ -14,6 +14,7 @@ from bot.chat import embeds
 from bot.chat.client import NO_MENTIONS, collection_for
 from bot.chat.guards import check_feeds, guild_id
 from index.feeds.state import FeedInfo
+from index.wording import counted
 
 if TYPE_CHECKING:
     from bot.chat.client import BriefbotClient
@@ -42,7 +43,7 @@ def feeds_embed(feeds: list[FeedInfo]) -> discord.Embed:
 
 def _feed_value(feed: FeedInfo) -> str:
     lines = [f"<{embeds.trim(feed.feed_url, 400)}>"]
-    stories = "1 story" if feed.stories_added == 1 else f"{feed.stories_added} stories"
+    stories = counted(feed.stories_added, "story", "stories")
     last = f"last polled {feed.last_success:%-d %b %H:%M} UTC" if feed.last_success else "not yet"
     lines.append(f"{stories} added \u00b7 {last}")
     if feed.channel_id:
@@ -79,7 +80,7 @@ class Feeds(commands.Cog):
         )
         feed = result.feed
         verb = "Following" if result.created else "Already following"
-        entries = "1 entry" if result.entries == 1 else f"{result.entries} entries"
+        entries = counted(result.entries, "entry", "entries")
         title = embeds.trim(embeds.discord_escape(feed.title), 300)
         said = f"{verb} **#{feed.id}** {title} ({entries} now)"
         if channel:
