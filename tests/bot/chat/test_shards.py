@@ -4,6 +4,7 @@ its shards; bad shard settings are one line and exit status 2."""
 
 from __future__ import annotations
 
+import logging
 from unittest import mock
 
 import discord
@@ -71,6 +72,26 @@ def test_without_shard_settings_discord_recommends_the_count(settings):
         close_client(client)
 
 
+def test_the_logs_say_which_shards_run_here(sharded, caplog):
+    """At start and when connected, shown by the CLI without --verbose (`notice`)."""
+
+    async def start() -> None:
+        with (
+            mock.patch.object(sharded, "sync_commands", mock.AsyncMock()),
+            mock.patch("bot.chat.feed_task.FeedTask.run_forever", mock.AsyncMock()),
+        ):
+            await sharded.setup_hook()
+            assert sharded.feed_task is not None
+            await sharded.feed_task
+        await sharded.on_ready()
+
+    with caplog.at_level(logging.INFO, logger="bot.chat.client"):
+        run(start())
+    said = {r.getMessage(): getattr(r, "notice", False) for r in caplog.records}
+    assert said["running shards 1, 3 of 4"]
+    assert said["connected as Briefbot to 0 servers (shards 1, 3 of 4)"]
+
+
 def test_a_process_serves_the_servers_of_its_shards(sharded):
     assert [shard_of(g, 4) for g in (GUILD_A, GUILD_B, GUILD_C)] == [1, 3, 2]
     assert sharded.serves(collection_for(GUILD_A)) and sharded.serves(collection_for(GUILD_B))
@@ -96,9 +117,12 @@ def test_the_feed_task_polls_only_the_feeds_of_its_shards(sharded, server):
     _, feed = serve(server, "bridge")
     for collection in (collection_for(GUILD_A), collection_for(GUILD_C), "default"):
         sharded.service.follow(feed, collection)
-    results = run(FeedTask(sharded).pass_once())
+    task = FeedTask(sharded, idle=60.0)
+    results = run(task.pass_once())
     assert [r.feed.collection for r in results] == [collection_for(GUILD_A)]
     assert sharded.service.knowledge.caches.held() == [collection_for(GUILD_A)]
+    # The other processes' feeds are due now, but this task sleeps until its own are.
+    assert run(task.wait()) == 60.0
 
 
 @pytest.mark.parametrize(
