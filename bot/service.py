@@ -341,10 +341,16 @@ class Briefbot:
     def feeds(self, collection: str = "default") -> list[FeedInfo]:
         return self.feed_poller.feeds(collection)
 
-    def poll(self, collection: str | None = "default", *, due_only: bool = False) -> list[FeedPoll]:
-        """One pass over the followed feeds (None: every collection's); blocking (network,
-        embedding): async callers run it in a thread."""
-        return self.feed_poller.poll(collection, due_only=due_only)
+    def poll(
+        self,
+        collection: str | None = "default",
+        *,
+        due_only: bool = False,
+        served: Callable[[str], bool] | None = None,
+    ) -> list[FeedPoll]:
+        """One pass over the followed feeds (None: every collection's, or those `served`
+        accepts); blocking (network, embedding): async callers run it in a thread."""
+        return self.feed_poller.poll(collection, due_only=due_only, served=served)
 
     # -- maintenance ----------------------------------------------------------------------
     def reindex(self, progress: ReindexProgress | None = None) -> ReindexReport:

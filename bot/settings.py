@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import NoDecode
 
 from index.settings import IndexSettings
 
@@ -47,3 +48,56 @@ class Settings(IndexSettings):
     # Only this many top passages leave the machine, never whole articles.
     llm_passages: int = Field(default=5, ge=1, le=20)
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+
+    # Many processes (issue 18; docs/SCALING.md, Shards)
+    shard_count: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        description="Shards of the whole bot, over every process; unset: Discord's "
+        "recommended count, all run by this process.",
+    )
+    # NoDecode: "0,1" or "0-3" as written, not JSON.
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = Field(
+        default=None,
+        description="The shards this process runs, e.g. 0,1 or 0-3; needs BRIEFBOT_SHARD_COUNT; "
+        "unset: all of them.",
+    )
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _parse_shard_ids(cls, value: Any) -> Any:
+        return parse_shard_ids(value) if isinstance(value, str) else value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_ids_within_count(
+        cls, value: tuple[int, ...] | None, info: ValidationInfo
+    ) -> tuple[int, ...] | None:
+        if value is None or "shard_count" not in info.data:  # no ids, or the count was wrong
+            return value
+        count = info.data["shard_count"]
+        if count is None:
+            raise ValueError("shard ids need BRIEFBOT_SHARD_COUNT (the shards of every process)")
+        outside = [i for i in value if not 0 <= i < count]
+        if outside:
+            raise ValueError(
+                f"shard {outside[0]} is outside 0-{count - 1} (BRIEFBOT_SHARD_COUNT is {count})"
+            )
+        return value
+
+
+def parse_shard_ids(text: str) -> tuple[int, ...]:
+    """'0,1', '0-3' or '0-3,6' to sorted distinct ids; a ValueError names the bad part."""
+    ids: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        first, dash, last = part.partition("-")
+        try:
+            low = int(first)
+            high = int(last) if dash else low
+        except ValueError:
+            raise ValueError(f"'{part}' is not a shard id or a range like 0-3") from None
+        if low < 0 or high < low:
+            raise ValueError(f"'{part}' is not a shard id or a range like 0-3")
+        ids.update(range(low, high + 1))
+    return tuple(sorted(ids))

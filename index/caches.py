@@ -19,6 +19,7 @@ import json
 import logging
 import shutil
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -59,8 +60,83 @@ class CollectionCache:
         return int(ids.max()) if len(ids) else 0
 
 
+# Estimated bytes held per chunk besides the vectors and bm25s arrays: FAISS's id map and its
+# reverse hash map, the chunk id arrays, and the id -> position dicts built on first search.
+# Measured against RSS (docs/SCALING.md, Shards).
+PER_CHUNK_BYTES = 160
+PER_TERM_BYTES = 120  # a bm25s vocabulary entry: the term's str and its dict slot
+
+
+def estimated_bytes(cache: CollectionCache) -> int:
+    """Memory a collection's caches hold: FAISS vectors, bm25s arrays, ids (and what comes with
+    them, per chunk and per term). Counted from sizes alone: cheap enough for every load."""
+    vectors, lexical = cache.vectors, cache.lexical
+    total = vectors.main.size * vectors.dimension * 4 + vectors.recent.nbytes
+    total += vectors.size * PER_CHUNK_BYTES
+    retriever = getattr(lexical.main, "_retriever", None)  # bm25s.BM25 (index/lexical.py)
+    arrays = getattr(retriever, "scores", None) or {}
+    total += sum(a.nbytes for a in arrays.values() if isinstance(a, np.ndarray))
+    total += len(getattr(retriever, "vocab_dict", None) or ()) * PER_TERM_BYTES
+    return int(total)
+
+
+class HeldCaches:
+    """The collection caches a process holds, least recently used first, within a budget of
+    estimated bytes (BRIEFBOT_CACHE_MAX_MB; None: no limit).
+
+    Dropping a cache only forgets it here: an answer running in a worker thread keeps the
+    object it was given and finishes with it; the memory goes when the last user lets go. A
+    collection that alone exceeds the budget is still held (alone), with one warning. Not
+    thread-safe on its own: the CacheManager's lock guards it."""
+
+    def __init__(self, max_bytes: int | None = None) -> None:
+        self.max_bytes = max_bytes
+        self._held: OrderedDict[str, tuple[CollectionCache, int]] = OrderedDict()
+        self._warned: set[str] = set()
+
+    def get(self, collection: str) -> CollectionCache | None:
+        """The held cache (now the most recently used), or None."""
+        entry = self._held.get(collection)
+        if entry is None:
+            return None
+        self._held.move_to_end(collection)
+        return entry[0]
+
+    def put(self, cache: CollectionCache) -> list[str]:
+        """Hold `cache` as the most recently used; returns the collections dropped for it."""
+        size = estimated_bytes(cache)
+        self._held[cache.collection] = (cache, size)
+        self._held.move_to_end(cache.collection)
+        if self.max_bytes is None:
+            return []
+        dropped = []
+        while self.total_bytes() > self.max_bytes and len(self._held) > 1:
+            name, _ = self._held.popitem(last=False)
+            dropped.append(name)
+        if dropped:
+            logger.info("dropped the caches of %s to stay within the budget", ", ".join(dropped))
+        if size > self.max_bytes and cache.collection not in self._warned:
+            self._warned.add(cache.collection)
+            logger.warning(
+                "the caches of collection %r need about %.0f MB, more than "
+                "BRIEFBOT_CACHE_MAX_MB (%.0f): held alone",
+                cache.collection,
+                size / 2**20,
+                self.max_bytes / 2**20,
+            )
+        return dropped
+
+    def total_bytes(self) -> int:
+        return sum(size for _, size in self._held.values())
+
+    def names(self) -> list[str]:
+        """Held collections, least recently used first."""
+        return list(self._held)
+
+
 class CacheManager:
-    """Loads, checks, rebuilds and saves the caches of every collection of a data dir."""
+    """Loads, checks, rebuilds and saves the caches of the collections of a data dir, holding
+    those in use (loaded on first use, dropped least recently used past `max_bytes`)."""
 
     def __init__(
         self,
@@ -69,6 +145,7 @@ class CacheManager:
         model: str,
         dimension: int,
         try_lock: Callable[[], AbstractContextManager[bool]] | None = None,
+        max_bytes: int | None = None,
     ) -> None:
         """`try_lock` takes the data dir's writer lock without waiting (yields False when busy);
         with it, caches rebuilt by a reader are saved too."""
@@ -77,8 +154,13 @@ class CacheManager:
         self.store = store
         self.model = model
         self.dimension = dimension
-        self._loaded: dict[str, CollectionCache] = {}
+        self._loaded = HeldCaches(max_bytes)
         self._lock = threading.Lock()
+
+    def held(self) -> list[str]:
+        """Collections whose caches this process holds, least recently used first."""
+        with self._lock:
+            return self._loaded.names()
 
     def folder(self, collection: str) -> Path:
         return self.root / "collections" / collection
@@ -90,7 +172,7 @@ class CacheManager:
             cache = self._loaded.get(collection)
             if cache is None or cache.change_id != current:
                 cache = self._load_or_build(collection)
-                self._loaded[collection] = cache
+                self._loaded.put(cache)
             return cache
 
     def refresh(self, collection: str) -> CollectionCache:
@@ -105,7 +187,7 @@ class CacheManager:
                 cache = self._save(cache)
             else:
                 self._write_manifest(cache, cache.files or ("", ""))
-            self._loaded[collection] = cache
+            self._loaded.put(cache)
             return cache
 
     def read_manifest(self, collection: str) -> dict[str, Any] | None:

@@ -112,8 +112,14 @@ class KnowledgeBase:
                     f"this index holds {stored}-dimensional vectors, the model makes "
                     f"{dimension}-dimensional ones; run `briefbot reindex`."
                 )
+            budget = self.settings.cache_max_mb
             self._caches = CacheManager(
-                self.data_dir, self.store, self.embedder.name, dimension, self.try_writing
+                self.data_dir,
+                self.store,
+                self.embedder.name,
+                dimension,
+                self.try_writing,
+                max_bytes=int(budget * 2**20) if budget else None,
             )
         return self._caches
 

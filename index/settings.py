@@ -83,6 +83,14 @@ class IndexSettings(BaseSettings):
     feed_max_feeds: int = Field(default=50, ge=1, le=10_000, description="Feeds per collection.")
     feed_max_bytes: int = Field(default=5_000_000, ge=1000, le=1_000_000_000)
 
+    # Many processes (issue 18; docs/SCALING.md, Shards)
+    cache_max_mb: float = Field(
+        default=0,
+        ge=0,
+        description="Estimated memory the collections' search caches of one process may hold; "
+        "past it the least recently used are dropped (reloaded on next use). 0 = no limit.",
+    )
+
     # Paths and models are checked when the settings are read: a wrong one is one line
     # naming the setting, before any work, never a traceback from deep inside a command.
     @field_validator("data_dir", "model_cache_dir")

@@ -2,6 +2,10 @@
 
 It is thin on purpose: the extensions turn interactions into calls of the same `Briefbot`
 service the CLI uses, and `bot.render` decides how things look.
+
+It is an `AutoShardedBot`: one process runs the shards BRIEFBOT_SHARD_IDS names out of
+BRIEFBOT_SHARD_COUNT (or, with neither set, the count Discord recommends, all of them), and
+serves only the collections of the servers on those shards (docs/SCALING.md, Shards).
 """
 
 from __future__ import annotations
@@ -35,11 +39,23 @@ EXTENSIONS = (
     "bot.chat.exts.feeds",
 )
 NO_MENTIONS = discord.AllowedMentions.none()
+NOTICE = {"notice": True}  # shown by the CLI's log handler without --verbose
 
 
 def collection_for(guild_id: int) -> str:
     """Each server is its own collection, so no server ever sees another's articles."""
     return f"guild-{guild_id}"
+
+
+def guild_for(collection: str) -> int | None:
+    """The server a collection belongs to (None: a collection of the CLI, like 'default')."""
+    prefix, _, number = collection.partition("-")
+    return int(number) if prefix == "guild" and number.isdigit() else None
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """Discord's rule for which shard receives a server's events."""
+    return (guild_id >> 22) % shard_count
 
 
 def intents() -> discord.Intents:
@@ -51,7 +67,7 @@ def intents() -> discord.Intents:
     return chosen
 
 
-class BriefbotClient(commands.Bot):
+class BriefbotClient(commands.AutoShardedBot):
     def __init__(
         self,
         service: Briefbot,
@@ -60,12 +76,17 @@ class BriefbotClient(commands.Bot):
         cooldowns: Cooldowns | None = None,
         **options: Any,
     ) -> None:
+        """The shards come from the settings (BRIEFBOT_SHARD_COUNT, BRIEFBOT_SHARD_IDS);
+        `options` go to discord.py as they are."""
+        shards: dict[str, Any] = {"shard_count": settings.shard_count}
+        if settings.shard_ids is not None:
+            shards["shard_ids"] = list(settings.shard_ids)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
             help_command=None,
             allowed_mentions=NO_MENTIONS,
-            **options,
+            **(shards | options),
         )
         self.service = service
         self.settings = settings
@@ -78,7 +99,27 @@ class BriefbotClient(commands.Bot):
             if name not in self.extensions:
                 await self.load_extension(name)
 
+    def shards_described(self) -> str:
+        """Which shards this process runs, for the logs and `run --check`."""
+        count = self.shard_count
+        if count is None:
+            return "the shard count Discord recommends, all in this process"
+        if self.shard_ids is None:
+            return f"all {count} shards" if count > 1 else "1 shard"
+        ids = ", ".join(str(i) for i in sorted(self.shard_ids))
+        return f"shard{'s' if len(self.shard_ids) > 1 else ''} {ids} of {count}"
+
+    def serves(self, collection: str) -> bool:
+        """Whether this process serves a collection: a server's belongs to the process running
+        the server's shard; the CLI's collections ('default', ...) to the one running shard 0,
+        so that every followed feed is polled by exactly one process."""
+        if self.shard_ids is None or self.shard_count is None:
+            return True
+        guild = guild_for(collection)
+        return (0 if guild is None else shard_of(guild, self.shard_count)) in self.shard_ids
+
     async def setup_hook(self) -> None:
+        logger.info("running %s", self.shards_described(), extra=NOTICE)
         await self.load_all()
         problems = self.command_problems()
         if problems:
@@ -109,7 +150,16 @@ class BriefbotClient(commands.Bot):
         """No prefix commands: mentions are handled by the ask extension's listener."""
 
     async def on_ready(self) -> None:
-        logger.info("connected as %s to %d servers", self.user, len(self.guilds))
+        logger.info(
+            "connected as %s to %d servers (%s)",
+            self.user,
+            len(self.guilds),
+            self.shards_described(),
+            extra=NOTICE,
+        )
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        logger.info("shard %d of %s ready", shard_id, self.shard_count)
 
     async def run_blocking(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Embedding, search, fetching, parsing and writes never run on the event loop."""

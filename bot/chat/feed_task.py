@@ -39,10 +39,13 @@ class FeedTask:
             await self.sleep(await self.wait())
 
     async def pass_once(self) -> list[FeedPoll]:
-        """Poll every due feed of every collection, then announce; never raises."""
-        service = self.client.service
+        """Poll every due feed of the collections this process serves (its shards' servers),
+        then announce; never raises."""
+        service, serves = self.client.service, self.client.serves
         try:
-            results = await self.client.run_blocking(service.poll, None, due_only=True)
+            results = await self.client.run_blocking(
+                service.poll, None, due_only=True, served=serves
+            )
         except Exception:
             logger.exception("feed poll failed; trying again later")
             return []
@@ -53,7 +56,9 @@ class FeedTask:
         """Seconds until the next feed is due, between 1 and `idle`."""
         poller = self.client.service.feed_poller
         try:
-            due_in = await self.client.run_blocking(poller.seconds_until_due, None)
+            due_in = await self.client.run_blocking(
+                poller.seconds_until_due, None, self.client.serves
+            )
         except Exception:
             logger.exception("could not read the feeds' schedule")
             due_in = None

@@ -95,6 +95,7 @@ def check(settings: Settings, out: TextIO | None = None) -> int:
         asyncio.run(client.load_all())
         payloads = client.command_payloads()
         problems = client.command_problems()
+        shards = client.shards_described()
         client.feedback.close()
     finally:
         service.close()
@@ -106,6 +107,7 @@ def check(settings: Settings, out: TextIO | None = None) -> int:
     counts = ", ".join(f"{name} ({counted(n, 'chunk')})" for name, n in collections.checked.items())
     state = "ok" if collections.ok else "PROBLEMS"
     print(f"index: {state}; {counts or 'no collections yet'}", file=out)
+    print(f"shards: {shards}", file=out)
     token = "set" if settings.discord_token else "not set (needed by `briefbot run`)"
     print(f"token: {token}", file=out)
     scope = f"server {settings.dev_guild_id}" if settings.dev_guild_id else "global"

@@ -39,6 +39,7 @@ from index.store import check_collection_name
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], float]
+Served = Callable[[str], bool]  # which collections a pass covers
 # Errors about the data dir, not a feed: they stop the pass.
 _FATAL = (CorruptStoreError, StoreUnavailableError, IndexMismatchError)
 
@@ -156,19 +157,33 @@ class FeedPoller:
         return self.state.feeds(collection)
 
     # -- polling ----------------------------------------------------------------------------
-    def poll(self, collection: str | None = None, *, due_only: bool = False) -> list[FeedPoll]:
+    def poll(
+        self,
+        collection: str | None = None,
+        *,
+        due_only: bool = False,
+        served: Served | None = None,
+    ) -> list[FeedPoll]:
         """One pass over the followed feeds (of one collection, or all); with `due_only`,
-        only those whose time has come. Blocking: the bot runs it in a worker thread."""
-        if collection is not None:
-            check_collection_name(collection)
-        feeds = self.state.feeds(collection)
+        only those whose time has come; with `served`, only those of the collections it
+        accepts (a bot process polls the feeds of its own shards' servers only). Blocking:
+        the bot runs it in a worker thread."""
+        feeds = self._feeds(collection, served)
         if due_only:
             feeds = due(feeds, self.clock())
         return [self._poll_guarded(feed) for feed in feeds]
 
-    def seconds_until_due(self, collection: str | None = None) -> float | None:
+    def seconds_until_due(
+        self, collection: str | None = None, served: Served | None = None
+    ) -> float | None:
         """How long the bot's task may sleep before a feed is due (None: no feeds)."""
-        return seconds_until_due(self.state.feeds(collection), self.clock())
+        return seconds_until_due(self._feeds(collection, served), self.clock())
+
+    def _feeds(self, collection: str | None, served: Served | None) -> list[FeedInfo]:
+        if collection is not None:
+            check_collection_name(collection)
+        feeds = self.state.feeds(collection)
+        return feeds if served is None else [f for f in feeds if served(f.collection)]
 
     def _poll_guarded(self, feed: FeedInfo) -> FeedPoll:
         """One feed; whatever goes wrong with it is its failure, and the pass goes on."""

@@ -127,6 +127,13 @@ def test_the_feed_task_announces_new_stories_once_per_channel(client, server):
     assert kwargs["allowed_mentions"].to_dict() == NO_MENTIONS and kwargs["suppress_embeds"]
 
 
+async def run_entered(client, work):
+    """Inside `async with client`, as `briefbot run` serves: a sharded client's `close` needs
+    the set-up that entering it does."""
+    async with client:
+        await work
+
+
 def test_the_feed_task_sleeps_until_due_and_survives_a_failing_pass(client):
     slept: list[float] = []
 
@@ -150,5 +157,5 @@ def test_the_feed_task_sleeps_until_due_and_survives_a_failing_pass(client):
             client.service.feed_poller, "seconds_until_due", side_effect=[None, 0.2, 30]
         ),
     ):
-        asyncio.run(task.run_forever())
+        asyncio.run(run_entered(client, task.run_forever()))
     assert slept == [60.0, 1.0, 30]  # no feeds: idle; due at once: at least 1 s; else until due
