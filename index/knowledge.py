@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock, Timeout
 
-from index.caches import CacheManager
+from index.caches import CacheManager, approximate_search
 from index.chunking import chunk_text
 from index.embedder_factory import make_embedder
 from index.embedding import Embedder, embed_chunked
@@ -113,7 +113,12 @@ class KnowledgeBase:
                     f"{dimension}-dimensional ones; run `briefbot reindex`."
                 )
             self._caches = CacheManager(
-                self.data_dir, self.store, self.embedder.name, dimension, self.try_writing
+                self.data_dir,
+                self.store,
+                self.embedder.name,
+                dimension,
+                self.try_writing,
+                approximate_search(self.settings),
             )
         return self._caches
 

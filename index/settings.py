@@ -10,7 +10,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.setting_checks import BUNDLED_MODEL, folder_problem, model_problem
 
-__all__ = ["BUNDLED_MODEL", "IndexSettings"]
+__all__ = ["ANN_THRESHOLD", "BUNDLED_MODEL", "HNSW_EF_SEARCH", "IndexSettings"]
+# Measured choices (benchmarks/scale.py, docs/SCALING.md); index/caches.py and
+# index/vectors.py default to them too.
+ANN_THRESHOLD = 200_000
+HNSW_EF_SEARCH = 256
 
 
 class IndexSettings(BaseSettings):
@@ -50,6 +54,20 @@ class IndexSettings(BaseSettings):
     dense_candidates: int = Field(default=50, ge=1, le=1000)
     lexical_candidates: int = Field(default=50, ge=1, le=1000)
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    ann_threshold: int = Field(
+        default=ANN_THRESHOLD,
+        ge=1,
+        le=1_000_000_000,
+        description="Chunks in a collection's main cache segment from which search is "
+        "approximate (HNSW + bm25s top-k); below it, exact. docs/SCALING.md.",
+    )
+    hnsw_ef_search: int = Field(
+        default=HNSW_EF_SEARCH,
+        ge=1,
+        le=100_000,
+        description="Graph nodes an approximate dense search visits (at least the dense "
+        "candidates): higher is slower and closer to exact.",
+    )
 
     # Adding from links and files (issue 6)
     allow_private_urls: bool = Field(

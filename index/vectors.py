@@ -1,28 +1,106 @@
-"""The FAISS cache: inner product over unit vectors, ids are SQLite chunk ids."""
+"""The FAISS cache: inner product over unit vectors, ids are SQLite chunk ids.
+
+A main segment is exact (`IndexFlatIP`) below the approximate-search threshold and an HNSW
+graph over the same vectors past it (chosen in index/caches.py): a flat search reads every
+vector per question, about 12 ms at 200k chunks on a busy core and ten times that at 1M,
+while HNSW reads a few thousand (docs/SCALING.md has the measurements behind the parameters).
+HNSW keeps the vectors themselves (`IndexHNSWFlat`), so `scores_for` stays exact either way.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
 import numpy as np
 
 from index.atomic import write_atomic
+from index.settings import HNSW_EF_SEARCH
 
 # Searches here are one question at a time: FAISS's OpenMP threads then cost more than they
 # save, and on busy cores they spin-wait on each other (a 10k-vector search measured 20 ms with
 # two threads on a loaded 2-core machine, about 1 ms with one; docs/BENCHMARKS.md).
 faiss.omp_set_num_threads(1)
+logger = logging.getLogger(__name__)
+FLAT, HNSW = "flat", "hnsw"
+
+
+@dataclass(frozen=True)
+class HnswParams:
+    """The HNSW graph's shape (`m`, `ef_construction`: fixed when built, so recorded in the
+    manifest) and its search breadth (`ef_search`: a setting, applied when loaded). Chosen by
+    benchmarks/scale.py: recall@10 against exact search at least 0.98 at 1M chunks."""
+
+    m: int = 32
+    ef_construction: int = 64
+    ef_search: int = HNSW_EF_SEARCH
+
+
+@contextmanager
+def _every_core() -> Iterator[None]:
+    """Building an HNSW graph is minutes of work at 1M vectors and FAISS spreads it over
+    threads; questions go back to one thread after (see the comment above)."""
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(1)
 
 
 class VectorIndex:
-    """An IndexIDMap2 over a flat inner-product index; exact search, ids that survive removals."""
+    """An IndexIDMap2 over a flat inner-product index (exact) or an HNSW graph (approximate);
+    ids are chunk ids either way."""
 
     def __init__(self, dimension: int, index: faiss.Index | None = None) -> None:
         self.dimension = dimension
         self._index = (
             index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         )
+
+    @classmethod
+    def build(
+        cls, dimension: int, ids: np.ndarray, vectors: np.ndarray, hnsw: HnswParams | None
+    ) -> VectorIndex:
+        """Exact when `hnsw` is None, else an HNSW graph of those parameters."""
+        if hnsw is None:
+            index = cls(dimension)
+            index.add(ids, vectors)
+            return index
+        graph = faiss.IndexHNSWFlat(dimension, hnsw.m, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = hnsw.ef_construction
+        graph.hnsw.efSearch = hnsw.ef_search
+        index = cls(dimension, faiss.IndexIDMap2(graph))
+        with _every_core():
+            index.add(ids, vectors)
+        return index
+
+    @property
+    def kind(self) -> str:
+        """"flat" or "hnsw": what the manifest records and the cache layer checks."""
+        inner = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
+        return HNSW if isinstance(inner, faiss.IndexHNSW) else FLAT
+
+    def shape(self) -> dict[str, int | str]:
+        """What this index was built as, for the manifest (HNSW: its fixed parameters)."""
+        inner = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
+        if not isinstance(inner, faiss.IndexHNSW):
+            return {"type": FLAT}
+        return {
+            "type": HNSW,
+            "m": int(inner.hnsw.nb_neighbors(1)),  # type: ignore[attr-defined]
+            "ef_construction": int(inner.hnsw.efConstruction),
+        }
+
+    def set_ef_search(self, ef_search: int) -> None:
+        """How many graph nodes a search visits (HNSW only): more is slower and closer to exact."""
+        inner = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
+        if isinstance(inner, faiss.IndexHNSW):
+            inner.hnsw.efSearch = ef_search
 
     @property
     def size(self) -> int:
