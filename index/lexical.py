@@ -13,9 +13,10 @@ rebuild would give to within the drift of the main segment's own statistics.
 
 Retrieval asks for `candidates`: the best chunks by BM25 plus the BM25 of the dense side's
 candidates. Small collections get them from one full score array (as always); past the
-approximate-search threshold (`sparse`, chosen in index/caches.py) the main segment's best come
-from bm25s's own top-k retrieval and the chosen chunks' scores are read from its postings, so a
-question no longer walks a score array and a position map of every chunk in Python.
+approximate-search threshold (`sparse`, chosen in index/caches.py) the main segment's best are
+chosen among the chunks holding a query term only, and the dense candidates' scores are read
+from bm25s's postings, so a question no longer partitions a score array of every chunk or
+builds a position map of every chunk (about 100 MB at 1M).
 """
 
 from __future__ import annotations
@@ -128,19 +129,20 @@ class LexicalIndex:
         return top_k(self._ids, self.scores(query), k)
 
     def top(self, terms: list[str], k: int) -> list[tuple[int, float]]:
-        """The k best (chunk id, BM25) of this segment with a positive score, best first, by
-        bm25s's `retrieve` (its top-k selection; terms already tokenized)."""
+        """The k best (chunk id, BM25) of this segment with a positive score, best first (terms
+        already tokenized). bm25s sums the query terms' postings; the best are then chosen
+        among the chunks that have a query term only. Not bm25s's `retrieve`: its selection
+        partitions the whole array, which is mostly zeros, and that is slow in numpy (about
+        300 ms at 1M chunks; docs/SCALING.md)."""
         known = [t for t in terms if t in self._retriever.vocab_dict]
-        k = min(k, self.size)
-        if not known or k <= 0:
+        if not known or k <= 0 or not self.size:
             return []
-        found = self._retriever.retrieve(
-            [known], k=k, return_as="tuple", show_progress=False, n_threads=0
-        )
-        rows, scores = found.documents[0], found.scores[0]
-        return [
-            (int(self._ids[r]), float(s)) for r, s in zip(rows, scores, strict=True) if s > 0
-        ]
+        scores = np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+        rows = np.flatnonzero(scores)  # BM25 (Lucene IDF) is positive wherever a term occurs
+        if len(rows) > k:
+            rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
+        return [(int(self._ids[r]), float(scores[r])) for r in rows]
 
     def scores_at(self, terms: list[str], positions: np.ndarray) -> np.ndarray:
         """BM25 of the chunks at `positions` alone, summed from each term's postings (bm25s

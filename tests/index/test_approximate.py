@@ -166,8 +166,12 @@ def test_sparse_candidates_equal_the_full_array_candidates_with_a_recent_segment
     for query in QUERIES:
         want = exact.candidates(query, 15, also)
         got = sparse.candidates(query, 15, also)
-        assert set(got) == set(want)
-        assert [got[i] for i in sorted(got)] == pytest.approx([want[i] for i in sorted(want)])
+        # Equal scores at the cut may be chosen either way (the corpus repeats texts).
+        assert sorted(got.values()) == pytest.approx(sorted(want.values()))
+        assert {i: got[i] for i in also if i in got} == pytest.approx(
+            {i: want[i] for i in also if i in want}
+        )
+        assert all(got[i] == pytest.approx(want[i]) for i in set(got) & set(want))
 
 
 def test_the_threshold_settings_are_checked(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
