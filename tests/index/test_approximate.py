@@ -77,6 +77,10 @@ def test_forced_approximate_search_finds_what_exact_search_finds(tmp_path: Path)
         assert manifest(exact)["dense_index"] == {"type": "flat"}
         for question in QUESTIONS:
             assert found(approximate, question) == found(exact, question)
+        vector = HashingEmbedder().encode([QUESTIONS[0]])[0]
+        some = cache.vectors.ids()[::7].tolist()
+        exact_scores = exact.caches.get("default").vectors.scores_for(vector, some)
+        assert cache.vectors.scores_for(vector, some) == pytest.approx(exact_scores)
         assert approximate.verify().ok
     finally:
         exact.close()
