@@ -5,13 +5,14 @@
     python -m benchmarks.scale collections --quick             # seconds, test embedder
 
 `collections` builds, for each size, a collection's caches both ways, exactly as
-`CacheManager._build` does (`VectorIndex.build` exact or HNSW, `LexicalIndex.build`, segments
+`CacheManager._build` does (`VectorIndex.build` exact or IVF, `LexicalIndex.build`, segments
 sparse or not), and asks the same questions of both through `hybrid_search`, the retrieval
 code Briefbot runs, after encoding each question with the real encoder on one thread. Printed
 per size: answer-path p50/p95 (encode + dense + lexical + fusion + best-sentence re-scoring),
 the dense and lexical steps alone, recall@10 of the approximate dense search against exact
 (and of the approximate answer path's top 10 against the exact one's), build times, memory per
-chunk (resident-set growth while building / chunks), and an efSearch sweep (recall and time).
+chunk (a fresh process loading the saved files), an nprobe sweep (recall and time), and with
+`--hnsw` the alternative not chosen (an HNSW graph, its build time and an efSearch sweep).
 
 The stored side is synthetic, not embedded (1M chunks of real text would take days to encode
 on this machine): 2,000 topics are short phrases of words from Briefbot's own docs, encoded by
@@ -62,13 +63,13 @@ class Plan:
     noise: float = 0.05  # per dimension; the mixed topic vectors have norm about 1-1.2
     words_per_chunk: int = 40
     ef_sweep: tuple[int, ...] = (64, 128, 256, 512)
-    nprobe_sweep: tuple[int, ...] = (8, 16, 32, 64)  # IVF, measured for the choice only
+    nprobe_sweep: tuple[int, ...] = (8, 16, 32, 64)
     seed: int = 18
 
 
 FULL = Plan("bundled:all-MiniLM-L6-v2", (100_000, 1_000_000))
 QUICK = Plan(
-    "hashing:64", (3_000,), questions=20, topics=100, ef_sweep=(32, 256), nprobe_sweep=(4, 16)
+    "hashing:64", (3_000,), questions=20, topics=100, ef_sweep=(32, 256), nprobe_sweep=(1, 16)
 )
 
 
@@ -253,9 +254,9 @@ def overlap(approximate: list[list[int]], exact: list[list[int]]) -> float:
     return round(float(np.mean(shares)), 4) if shares else 1.0
 
 
-def measure_size(plan: Plan, size: int, embedder: Any) -> dict[str, Any]:
+def measure_size(plan: Plan, size: int, embedder: Any, with_hnsw: bool) -> dict[str, Any]:
     from index.lexical import LexicalIndex, LexicalSegments
-    from index.vectors import HnswParams, VectorIndex, VectorSegments
+    from index.vectors import IvfParams, VectorIndex, VectorSegments
 
     say(f"== {size:,} chunks ==")
     collection, synth_s = timed_build(lambda: synthesize(plan, size, embedder))
@@ -265,16 +266,16 @@ def measure_size(plan: Plan, size: int, embedder: Any) -> dict[str, Any]:
     say(f"bm25s index: {lexical_s:.1f} s")
     flat, flat_s = timed_build(lambda: VectorIndex.build(dim, ids, matrix, None))
     say(f"flat FAISS: {flat_s:.1f} s")
-    params = HnswParams()
-    hnsw, hnsw_s = timed_build(lambda: VectorIndex.build(dim, ids, matrix, params))
-    say(f"HNSW (M {params.m}, efConstruction {params.ef_construction}): {hnsw_s:.1f} s")
+    params = IvfParams()
+    ivf, ivf_s = timed_build(lambda: VectorIndex.build(dim, ids, matrix, params))
+    say(f"IVF ({params.nlist(size)} lists, nprobe {params.nprobe}): {ivf_s:.1f} s")
     with tempfile.TemporaryDirectory(prefix="briefbot-scale-") as temp:
         memory = {
             "exact": memory_per_chunk(flat, lexical, size, Path(temp)),
-            "approximate": memory_per_chunk(hnsw, lexical, size, Path(temp)),
+            "approximate": memory_per_chunk(ivf, lexical, size, Path(temp)),
         }
     exact = Built(VectorSegments(flat), LexicalSegments(lexical))
-    approximate = Built(VectorSegments(hnsw), LexicalSegments(lexical, sparse=True))
+    approximate = Built(VectorSegments(ivf), LexicalSegments(lexical, sparse=True))
     source = SyntheticPassages(collection)
     asked = questions(plan, collection)
     embedder.encode(["warm up"])
@@ -283,11 +284,7 @@ def measure_size(plan: Plan, size: int, embedder: Any) -> dict[str, Any]:
     exact_ms, exact_top = ask_all(exact, source, asked, embedder, 10)
     approx_ms, approx_top = ask_all(approximate, source, asked, embedder, 10)
     vectors = [embedder.encode([q])[0] for q in asked]
-    encode = step_ms(lambda q: embedder.encode([q]), asked)
     dense_exact = [[i for i, _ in flat.search(v, 10)] for v in vectors]
-    sweep = ef_sweep(plan, hnsw, vectors, dense_exact)
-    hnsw.set_ef_search(params.ef_search)
-    dense_hnsw = [[i for i, _ in hnsw.search(v, 50)][:10] for v in vectors]
     figures = {
         "chunks": size,
         "dimension": dim,
@@ -295,32 +292,35 @@ def measure_size(plan: Plan, size: int, embedder: Any) -> dict[str, Any]:
         "build_seconds": {
             "bm25s": round(lexical_s, 1),
             "flat": round(flat_s, 2),
-            "hnsw": round(hnsw_s, 1),
+            "ivf": round(ivf_s, 1),
         },
         "memory_bytes_per_chunk": memory,
-        "hnsw": {
-            "m": params.m,
-            "ef_construction": params.ef_construction,
-            "ef_search": params.ef_search,
-        },
+        "ivf": {"nlist": params.nlist(size), "nprobe": params.nprobe},
         "answer_ms": {"exact": percentiles(exact_ms), "approximate": percentiles(approx_ms)},
         "step_ms": {
-            "encode": encode,
+            "encode": step_ms(lambda q: embedder.encode([q]), asked),
             "dense_exact": step_ms(lambda v: flat.search(v, 50), vectors),
-            "dense_hnsw": step_ms(lambda v: hnsw.search(v, 50), vectors),
+            "dense_ivf": step_ms(lambda v: ivf.search(v, 50), vectors),
             "lexical_full": step_ms(lambda q: exact.lexical.candidates(q, 50, ()), asked),
             "lexical_top_k": step_ms(lambda q: approximate.lexical.candidates(q, 50, ()), asked),
             "bm25s_retrieve": step_ms(lambda q: bm25s_retrieve(lexical, q), asked[:20]),
         },
         "recall_at_10": {
-            "dense": overlap(dense_hnsw, dense_exact),
+            "dense": overlap(top_ten(ivf, vectors), dense_exact),
             "answer_path": overlap(approx_top, exact_top),
         },
-        "ef_sweep": sweep,
-        "ivf": ivf_alternative(plan, matrix, vectors, dense_exact),
+        "nprobe_sweep": sweep(plan.nprobe_sweep, ivf.set_nprobe, ivf, vectors, dense_exact),
     }
+    ivf.set_nprobe(params.nprobe)
+    if with_hnsw:
+        figures["hnsw"] = hnsw_alternative(plan, ids, matrix, vectors, dense_exact)
     report_size(figures)
     return figures
+
+
+def top_ten(index: Any, vectors: list[np.ndarray]) -> list[list[int]]:
+    """The 10 best of the 50 candidates retrieval asks the dense side for."""
+    return [[i for i, _ in index.search(v, 50)][:10] for v in vectors]
 
 
 def bm25s_retrieve(lexical: Any, question: str) -> Any:
@@ -332,49 +332,61 @@ def bm25s_retrieve(lexical: Any, question: str) -> Any:
     return retriever.retrieve([terms], k=50, show_progress=False, n_threads=0) if terms else None
 
 
-def ef_sweep(
-    plan: Plan, hnsw: Any, vectors: list[np.ndarray], exact: list[list[int]]
+def sweep(
+    values: Sequence[int],
+    setter: Callable[[int], None],
+    index: Any,
+    vectors: list[np.ndarray],
+    exact: list[list[int]],
 ) -> list[dict[str, Any]]:
-    """Recall@10 and time of the HNSW search (50 candidates, as retrieval asks) per efSearch."""
+    """Recall@10 and time of the dense search per value of its breadth (nprobe, efSearch)."""
     rows = []
-    for ef in plan.ef_sweep:
-        hnsw.set_ef_search(ef)
-        found = [[i for i, _ in hnsw.search(v, 50)][:10] for v in vectors]
-        timing = step_ms(lambda v: hnsw.search(v, 50), vectors)
-        rows.append({"ef_search": ef, "recall_at_10": overlap(found, exact), "ms": timing})
-        say(f"  efSearch {ef}: recall@10 {rows[-1]['recall_at_10']:.4f}, p50 {timing['p50']} ms")
+    for value in values:
+        setter(value)
+        timing = step_ms(lambda v: index.search(v, 50), vectors)
+        rows.append({"value": value, "recall_at_10": overlap(top_ten(index, vectors), exact)})
+        rows[-1]["ms"] = timing
+        say(f"  {value}: recall@10 {rows[-1]['recall_at_10']:.4f}, p50 {timing['p50']} ms")
     return rows
 
 
-def ivf_alternative(
-    plan: Plan, matrix: np.ndarray, vectors: list[np.ndarray], exact: list[list[int]]
+class _Graph:
+    """FAISS HNSW (ids are rows + 1, as the synthetic chunk ids) with VectorIndex's search."""
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        scores, rows = self.index.search(query.reshape(1, -1), k)
+        return [(int(r) + 1, float(s)) for r, s in zip(rows[0], scores[0], strict=True)]
+
+    def set_ef_search(self, value: int) -> None:
+        self.index.hnsw.efSearch = value
+
+
+def hnsw_alternative(
+    plan: Plan,
+    ids: np.ndarray,
+    matrix: np.ndarray,
+    vectors: list[np.ndarray],
+    exact: list[list[int]],
 ) -> dict[str, Any]:
-    """The other candidate: IndexIVFFlat with 4 sqrt(n) lists, trained on 40 points per list,
-    built on every core like the HNSW graph; recall@10 and time per nprobe."""
+    """The candidate not chosen: IndexHNSWFlat (M 32, efConstruction 64) built on every core;
+    recall@10 and time per efSearch."""
     import faiss
 
     from index.vectors import _every_core
 
-    n, dim = matrix.shape
-    nlist = max(1, int(4 * np.sqrt(n)))
-    rng = np.random.default_rng(plan.seed)
     started = time.perf_counter()
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    graph = faiss.IndexHNSWFlat(matrix.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction = 64
     with _every_core():
-        index.train(matrix[rng.choice(n, min(n, 40 * nlist), replace=False)])
-        index.add(matrix)
+        graph.add(matrix)
     build = time.perf_counter() - started
-    rows = []
-    for nprobe in plan.nprobe_sweep:
-        index.nprobe = nprobe
-        search = lambda v: index.search(v.reshape(1, -1), 50)[1][0]  # noqa: E731
-        found = [(search(v)[:10] + 1).tolist() for v in vectors]  # ids are rows + 1
-        timing = step_ms(search, vectors)
-        rows.append({"nprobe": nprobe, "recall_at_10": overlap(found, exact), "ms": timing})
-        recall = rows[-1]["recall_at_10"]
-        say(f"  IVF nprobe {nprobe}: recall@10 {recall:.4f}, p50 {timing['p50']} ms")
-    say(f"IVF ({nlist} lists) built in {build:.1f} s")
-    return {"nlist": nlist, "build_seconds": round(build, 1), "nprobe_sweep": rows}
+    say(f"HNSW (M 32, efConstruction 64) built in {build:.1f} s; efSearch:")
+    index = _Graph(graph)
+    rows = sweep(plan.ef_sweep, index.set_ef_search, index, vectors, exact)
+    return {"m": 32, "ef_construction": 64, "build_seconds": round(build, 1), "ef_sweep": rows}
 
 
 def report_size(f: dict[str, Any]) -> None:
@@ -386,7 +398,7 @@ def report_size(f: dict[str, Any]) -> None:
     p50 = {name: timing["p50"] for name, timing in f["step_ms"].items()}
     say(
         f"steps p50: encode {p50['encode']} ms; dense exact {p50['dense_exact']} ms, "
-        f"HNSW {p50['dense_hnsw']} ms; lexical full array {p50['lexical_full']} ms, "
+        f"IVF {p50['dense_ivf']} ms; lexical full array {p50['lexical_full']} ms, "
         f"top-k over matching chunks {p50['lexical_top_k']} ms (bm25s retrieve "
         f"{p50['bm25s_retrieve']} ms)"
     )
@@ -426,7 +438,7 @@ def run_collections(args: argparse.Namespace) -> dict[str, Any]:
     embedder = make_embedder(IndexSettings(embedding_model=plan.model))
     sizes = {}
     for size in plan.sizes:
-        sizes[str(size)] = measure_size(plan, size, embedder)
+        sizes[str(size)] = measure_size(plan, size, embedder, args.hnsw)
         gc.collect()
     say("\n".join(verdicts(sizes)))
     return {"plan": asdict(plan), "sizes": sizes}
@@ -439,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     big.add_argument("--quick", action="store_true", help="seconds: test embedder, tiny size")
     big.add_argument("--sizes", type=int, nargs="+", help="chunks per collection")
     big.add_argument("--json", type=Path, help="write all figures here")
+    big.add_argument("--hnsw", action="store_true", help="measure HNSW too (slow to build)")
     probe = sections.add_parser("probe-rss", help=argparse.SUPPRESS)
     probe.add_argument("work", type=Path)
     args = parser.parse_args(argv)

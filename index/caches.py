@@ -13,9 +13,10 @@ past `merge_at` chunks, or a chunk of the main segment is removed, the next refr
 the main segment from SQLite (a merge).
 
 How a main segment is searched is chosen here when it is built (`ApproximateSearch`): exact
-FAISS and full BM25 score arrays below the threshold, an HNSW graph and bm25s top-k past it.
-The manifest records the FAISS index's shape; a cache built another way (the threshold or the
-HNSW parameters changed) is rebuilt, which is a change of settings, not damage.
+FAISS and full BM25 score arrays below the threshold, a FAISS inverted file (IVF) and BM25
+top-k over the chunks holding a query term past it. The manifest records the FAISS index's
+shape; a cache built another way (the threshold or the IVF parameters changed) is rebuilt,
+which is a change of settings, not damage.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from index.errors import IndexMismatchError
 from index.lexical import LexicalIndex, LexicalSegments
 from index.settings import ANN_THRESHOLD, IndexSettings
 from index.store import SCHEMA_VERSION, Store, StoredChunk
-from index.vectors import FLAT, HnswParams, VectorIndex, VectorSegments
+from index.vectors import FLAT, IVF, IvfParams, VectorIndex, VectorSegments
 from index.wording import counted
 
 logger = logging.getLogger(__name__)
@@ -51,12 +52,12 @@ MERGE_SHARE = 0.05  # ...or this share of the main segment, whichever is larger
 
 @dataclass(frozen=True)
 class ApproximateSearch:
-    """Main segments of `threshold` chunks or more are searched approximately: an HNSW graph
-    for the dense side, bm25s top-k for the lexical side. Smaller ones stay exact, so their
-    answers do not change."""
+    """Main segments of `threshold` chunks or more are searched approximately: an inverted
+    file for the dense side, top-k over matching chunks for the lexical side. Smaller ones
+    stay exact, so their answers do not change."""
 
     threshold: int = ANN_THRESHOLD
-    hnsw: HnswParams = HnswParams()
+    ivf: IvfParams = IvfParams()
 
     def applies(self, size: int) -> bool:
         return size >= self.threshold
@@ -65,14 +66,12 @@ class ApproximateSearch:
         """What the manifest of a main segment of `size` chunks must record (VectorIndex.shape)."""
         if not self.applies(size):
             return {"type": FLAT}
-        return {"type": "hnsw", "m": self.hnsw.m, "ef_construction": self.hnsw.ef_construction}
+        return {"type": IVF, "nlist": self.ivf.nlist(size)}
 
 
 def approximate_search(settings: IndexSettings) -> ApproximateSearch:
-    """The choice as the settings make it (the threshold and the HNSW search breadth)."""
-    return ApproximateSearch(
-        settings.ann_threshold, replace(HnswParams(), ef_search=settings.hnsw_ef_search)
-    )
+    """The choice as the settings make it (the threshold and the lists read per search)."""
+    return ApproximateSearch(settings.ann_threshold, IvfParams(nprobe=settings.ivf_nprobe))
 
 
 @dataclass(frozen=True)
@@ -327,7 +326,7 @@ class CacheManager:
         if vectors.dimension != self.dimension:
             raise ValueError(f"FAISS dimension {vectors.dimension} != {self.dimension}")
         lexical = LexicalIndex.load(folder / str(manifest["lexical"]))
-        vectors.set_ef_search(self.approximate.hnsw.ef_search)
+        vectors.set_nprobe(self.approximate.ivf.nprobe)
         return vectors, lexical
 
     def _built_otherwise(self, manifest: dict[str, Any]) -> str | None:
@@ -356,12 +355,12 @@ class CacheManager:
             )
         ids = np.asarray([c.id for c in chunks], dtype=np.int64)
         approximate = self.approximate.applies(len(chunks))
-        hnsw = self.approximate.hnsw if approximate else None
+        ivf = self.approximate.ivf if approximate else None
         if approximate:
             logger.info(
-                "building an HNSW index of %s for %r", counted(len(ids), "chunk"), collection
+                "building an IVF index of %s for %r", counted(len(ids), "chunk"), collection
             )
-        vectors = VectorIndex.build(self.dimension, ids, matrix, hnsw)
+        vectors = VectorIndex.build(self.dimension, ids, matrix, ivf)
         lexical = LexicalIndex.build(ids.tolist(), [c.index_text for c in chunks])
         return CollectionCache(collection, change, *self._segments(vectors, lexical))
 

@@ -304,9 +304,7 @@ class LexicalSegments:
                     found[chunk_id] = float(scores[position])
         return found
 
-    def _sparse_candidates(
-        self, terms: list[str], k: int, also: Sequence[int]
-    ) -> dict[int, float]:
+    def _sparse_candidates(self, terms: list[str], k: int, also: Sequence[int]) -> dict[int, float]:
         """`candidates` from the main segment's top k (bm25s) and postings, plus the recent
         segment scored whole (it is small)."""
         recent = self._recent_scores(terms) if len(self.recent.ids) else np.zeros(0)

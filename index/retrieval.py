@@ -3,8 +3,8 @@ the best candidates re-scored by their best sentence (index/rerank.py).
 
 Each candidate found by either side gets both scores (cosine by reconstructing its vector,
 BM25 from the lexical side's `candidates`), so fusion compares like with like instead of ranks
-alone. Past the approximate-search threshold both sides are approximate or sparse (HNSW, bm25s
-top-k; index/caches.py chooses), and this code does not change.
+alone. Past the approximate-search threshold both sides are approximate or sparse (FAISS IVF,
+BM25 top-k over matching chunks; index/caches.py chooses), and this code does not change.
 """
 
 from __future__ import annotations

@@ -10,11 +10,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.setting_checks import BUNDLED_MODEL, folder_problem, model_problem
 
-__all__ = ["ANN_THRESHOLD", "BUNDLED_MODEL", "HNSW_EF_SEARCH", "IndexSettings"]
+__all__ = ["ANN_THRESHOLD", "BUNDLED_MODEL", "IVF_NPROBE", "IndexSettings"]
 # Measured choices (benchmarks/scale.py, docs/SCALING.md); index/caches.py and
 # index/vectors.py default to them too.
 ANN_THRESHOLD = 200_000
-HNSW_EF_SEARCH = 256
+IVF_NPROBE = 32
 
 
 class IndexSettings(BaseSettings):
@@ -59,14 +59,15 @@ class IndexSettings(BaseSettings):
         ge=1,
         le=1_000_000_000,
         description="Chunks in a collection's main cache segment from which search is "
-        "approximate (HNSW + bm25s top-k); below it, exact. docs/SCALING.md.",
+        "approximate (FAISS IVF + BM25 top-k over matching chunks); below it, exact. "
+        "docs/SCALING.md.",
     )
-    hnsw_ef_search: int = Field(
-        default=HNSW_EF_SEARCH,
+    ivf_nprobe: int = Field(
+        default=IVF_NPROBE,
         ge=1,
         le=100_000,
-        description="Graph nodes an approximate dense search visits (at least the dense "
-        "candidates): higher is slower and closer to exact.",
+        description="Inverted lists an approximate dense search reads (of about 4 sqrt(n)): "
+        "higher is slower and closer to exact.",
     )
 
     # Adding from links and files (issue 6)

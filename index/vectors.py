@@ -1,15 +1,19 @@
 """The FAISS cache: inner product over unit vectors, ids are SQLite chunk ids.
 
-A main segment is exact (`IndexFlatIP`) below the approximate-search threshold and an HNSW
-graph over the same vectors past it (chosen in index/caches.py): a flat search reads every
-vector per question, about 12 ms at 200k chunks on a busy core and ten times that at 1M,
-while HNSW reads a few thousand (docs/SCALING.md has the measurements behind the parameters).
-HNSW keeps the vectors themselves (`IndexHNSWFlat`), so `scores_for` stays exact either way.
+A main segment is exact (`IndexFlatIP`) below the approximate-search threshold and an
+inverted-file index over the same vectors past it (`IndexIVFFlat`, chosen in index/caches.py):
+a flat search reads every vector per question, about 76 ms at 1M chunks on a busy core, while
+IVF compares the question with the list centroids and reads only the `nprobe` nearest lists.
+IVF beat HNSW in benchmarks/scale.py: at 1M chunks recall@10 0.9985-1.0 against 0.81-0.91,
+built in 144 s against 560 s, 8 bytes per chunk beside the vectors against 270
+(docs/SCALING.md). The lists hold the vectors themselves and a direct map, so `scores_for`
+stays exact.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,31 +24,36 @@ import faiss
 import numpy as np
 
 from index.atomic import write_atomic
-from index.settings import HNSW_EF_SEARCH
+from index.settings import IVF_NPROBE
 
 # Searches here are one question at a time: FAISS's OpenMP threads then cost more than they
 # save, and on busy cores they spin-wait on each other (a 10k-vector search measured 20 ms with
 # two threads on a loaded 2-core machine, about 1 ms with one; docs/BENCHMARKS.md).
 faiss.omp_set_num_threads(1)
 logger = logging.getLogger(__name__)
-FLAT, HNSW = "flat", "hnsw"
+FLAT, IVF = "flat", "ivf"
 
 
 @dataclass(frozen=True)
-class HnswParams:
-    """The HNSW graph's shape (`m`, `ef_construction`: fixed when built, so recorded in the
-    manifest) and its search breadth (`ef_search`: a setting, applied when loaded). Chosen by
+class IvfParams:
+    """The inverted file's shape (`lists_per_root` sqrt(n) lists, each trained on
+    `train_per_list` sampled vectors: FAISS's guidance is 30-256) and its search breadth
+    (`nprobe` lists read per question: a setting, applied when loaded). Chosen by
     benchmarks/scale.py: recall@10 against exact search at least 0.98 at 1M chunks."""
 
-    m: int = 32
-    ef_construction: int = 64
-    ef_search: int = HNSW_EF_SEARCH
+    lists_per_root: float = 4.0
+    train_per_list: int = 40
+    nprobe: int = IVF_NPROBE
+
+    def nlist(self, size: int) -> int:
+        """Lists for `size` vectors: never more than the training sample can place well."""
+        return max(1, min(int(self.lists_per_root * math.sqrt(size)), size // self.train_per_list))
 
 
 @contextmanager
 def _every_core() -> Iterator[None]:
-    """Building an HNSW graph is minutes of work at 1M vectors and FAISS spreads it over
-    threads; questions go back to one thread after (see the comment above)."""
+    """Training and filling an inverted file is minutes of work at 1M vectors and FAISS
+    spreads it over threads; questions go back to one thread after (see the comment above)."""
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     try:
         yield
@@ -53,7 +62,7 @@ def _every_core() -> Iterator[None]:
 
 
 class VectorIndex:
-    """An IndexIDMap2 over a flat inner-product index (exact) or an HNSW graph (approximate);
+    """An IndexIDMap2 over a flat inner-product index (exact) or an inverted file (approximate);
     ids are chunk ids either way."""
 
     def __init__(self, dimension: int, index: faiss.Index | None = None) -> None:
@@ -64,43 +73,48 @@ class VectorIndex:
 
     @classmethod
     def build(
-        cls, dimension: int, ids: np.ndarray, vectors: np.ndarray, hnsw: HnswParams | None
+        cls, dimension: int, ids: np.ndarray, vectors: np.ndarray, ivf: IvfParams | None
     ) -> VectorIndex:
-        """Exact when `hnsw` is None, else an HNSW graph of those parameters."""
-        if hnsw is None:
+        """Exact when `ivf` is None, else an inverted file of those parameters, its centroids
+        trained on a fixed-seed sample (the same vectors give the same index)."""
+        if ivf is None:
             index = cls(dimension)
             index.add(ids, vectors)
             return index
-        graph = faiss.IndexHNSWFlat(dimension, hnsw.m, faiss.METRIC_INNER_PRODUCT)
-        graph.hnsw.efConstruction = hnsw.ef_construction
-        graph.hnsw.efSearch = hnsw.ef_search
-        index = cls(dimension, faiss.IndexIDMap2(graph))
+        nlist = ivf.nlist(len(ids))
+        lists = faiss.IndexIVFFlat(
+            faiss.IndexFlatIP(dimension), dimension, nlist, faiss.METRIC_INNER_PRODUCT
+        )
+        lists.nprobe = ivf.nprobe
+        lists.set_direct_map_type(faiss.DirectMap.Array)  # type: ignore[attr-defined]
+        sample = np.random.default_rng(0).choice(
+            len(ids), min(len(ids), nlist * ivf.train_per_list), replace=False
+        )
+        index = cls(dimension, faiss.IndexIDMap2(lists))
         with _every_core():
+            lists.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
             index.add(ids, vectors)
         return index
 
+    def _lists(self) -> faiss.IndexIVF | None:
+        inner = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
+        return inner if isinstance(inner, faiss.IndexIVF) else None
+
     @property
     def kind(self) -> str:
-        """"flat" or "hnsw": what the manifest records and the cache layer checks."""
-        inner = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
-        return HNSW if isinstance(inner, faiss.IndexHNSW) else FLAT
+        """ "flat" or "ivf": what the manifest records and the cache layer checks."""
+        return FLAT if self._lists() is None else IVF
 
     def shape(self) -> dict[str, int | str]:
-        """What this index was built as, for the manifest (HNSW: its fixed parameters)."""
-        inner = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
-        if not isinstance(inner, faiss.IndexHNSW):
-            return {"type": FLAT}
-        return {
-            "type": HNSW,
-            "m": int(inner.hnsw.nb_neighbors(1)),  # type: ignore[attr-defined]
-            "ef_construction": int(inner.hnsw.efConstruction),
-        }
+        """What this index was built as, for the manifest (IVF: its number of lists)."""
+        lists = self._lists()
+        return {"type": FLAT} if lists is None else {"type": IVF, "nlist": int(lists.nlist)}
 
-    def set_ef_search(self, ef_search: int) -> None:
-        """How many graph nodes a search visits (HNSW only): more is slower and closer to exact."""
-        inner = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
-        if isinstance(inner, faiss.IndexHNSW):
-            inner.hnsw.efSearch = ef_search
+    def set_nprobe(self, nprobe: int) -> None:
+        """How many lists a search reads (IVF only): more is slower and closer to exact."""
+        lists = self._lists()
+        if lists is not None:
+            lists.nprobe = min(nprobe, int(lists.nlist))
 
     @property
     def size(self) -> int:

@@ -13,7 +13,7 @@ from benchmarks import scale
 @pytest.mark.slow
 def test_quick_collections_run_reports_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "scale.json"
-    assert scale.main(["collections", "--quick", "--json", str(out)]) == 0
+    assert scale.main(["collections", "--quick", "--hnsw", "--json", str(out)]) == 0
     figures = json.loads(out.read_text())["figures"]["collections"]["sizes"]
     (size,) = scale.QUICK.sizes
     entry = figures[str(size)]
@@ -22,6 +22,6 @@ def test_quick_collections_run_reports_every_figure(tmp_path: Path) -> None:
         assert entry["answer_ms"][way]["n"] == scale.QUICK.questions
         assert entry["memory_bytes_per_chunk"][way]["vectors_rss"] > 0
     assert 0.0 <= entry["recall_at_10"]["dense"] <= 1.0
-    assert [row["ef_search"] for row in entry["ef_sweep"]] == list(scale.QUICK.ef_sweep)
-    assert [row["nprobe"] for row in entry["ivf"]["nprobe_sweep"]] == list(scale.QUICK.nprobe_sweep)
-    assert set(entry["step_ms"]) >= {"encode", "dense_exact", "dense_hnsw", "lexical_top_k"}
+    assert [row["value"] for row in entry["nprobe_sweep"]] == list(scale.QUICK.nprobe_sweep)
+    assert [row["value"] for row in entry["hnsw"]["ef_sweep"]] == list(scale.QUICK.ef_sweep)
+    assert set(entry["step_ms"]) >= {"encode", "dense_exact", "dense_ivf", "lexical_top_k"}

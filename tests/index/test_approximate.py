@@ -18,6 +18,7 @@ from index.knowledge import KnowledgeBase
 from index.lexical import LexicalIndex, LexicalSegments, RecentSegment, tokenize, top_k
 from index.models import RawArticle
 from index.settings import IndexSettings
+from index.vectors import IvfParams, VectorIndex
 from tests.conftest import HashingEmbedder, search
 
 TOPICS = [
@@ -67,13 +68,9 @@ def test_forced_approximate_search_finds_what_exact_search_finds(tmp_path: Path)
         for kb in (exact, approximate):
             kb.add([article(i) for i in range(40)])
         cache = approximate.caches.get("default")
-        assert cache.vectors.main.kind == "hnsw" and cache.lexical.sparse
+        assert cache.vectors.main.kind == "ivf" and cache.lexical.sparse
         assert exact.caches.get("default").vectors.main.kind == "flat"
-        assert manifest(approximate)["dense_index"] == {
-            "type": "hnsw",
-            "m": 32,
-            "ef_construction": 64,
-        }
+        assert manifest(approximate)["dense_index"] == {"type": "ivf", "nlist": 1}
         assert manifest(exact)["dense_index"] == {"type": "flat"}
         for question in QUESTIONS:
             assert found(approximate, question) == found(exact, question)
@@ -85,6 +82,29 @@ def test_forced_approximate_search_finds_what_exact_search_finds(tmp_path: Path)
     finally:
         exact.close()
         approximate.close()
+
+
+def test_an_inverted_file_of_many_lists_finds_the_exact_neighbours() -> None:
+    rng = np.random.default_rng(5)
+    centres = rng.standard_normal((30, 32)).astype(np.float32)
+    vectors = centres[rng.integers(0, 30, 4000)] + 0.1 * rng.standard_normal((4000, 32))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    ids = np.arange(10, 4010, dtype=np.int64)
+    exact = VectorIndex.build(32, ids, vectors, None)
+    approximate = VectorIndex.build(32, ids, vectors, IvfParams(nprobe=8))
+    assert approximate.shape() == {"type": "ivf", "nlist": 100}
+    for query in vectors[:40]:
+        want, got = exact.search(query, 10), approximate.search(query, 10)
+        assert [i for i, _ in got] == [i for i, _ in want]
+        chosen = [i for i, _ in want[:3]] + [int(ids[-1])]
+        assert approximate.scores_for(query, chosen) == pytest.approx(
+            exact.scores_for(query, chosen)
+        )
+    approximate.set_nprobe(1)  # one list of 100: no longer the exact neighbours everywhere
+    assert any(
+        [i for i, _ in approximate.search(q, 10)] != [i for i, _ in exact.search(q, 10)]
+        for q in vectors[:40]
+    )
 
 
 def test_the_recent_segment_works_past_the_threshold(tmp_path: Path) -> None:
@@ -179,7 +199,7 @@ def test_sparse_candidates_equal_the_full_array_candidates_with_a_recent_segment
 
 
 def test_the_threshold_settings_are_checked(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    for bad in ({"ann_threshold": 0}, {"ann_threshold": -5}, {"hnsw_ef_search": 0}):
+    for bad in ({"ann_threshold": 0}, {"ann_threshold": -5}, {"ivf_nprobe": 0}):
         with pytest.raises(ValidationError):
             IndexSettings(**bad)
     monkeypatch.setenv("BRIEFBOT_EMBEDDING_MODEL", "hashing:64")
