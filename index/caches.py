@@ -11,6 +11,12 @@ SQLite (chunks with ids above the main segment's, which only grow) whenever the 
 loaded, so an add rewrites only the manifest, not 100k vectors. When the recent segment grows
 past `merge_at` chunks, or a chunk of the main segment is removed, the next refresh rebuilds
 the main segment from SQLite (a merge).
+
+How a main segment is searched is chosen here when it is built (`ApproximateSearch`): exact
+FAISS and full BM25 score arrays below the threshold, a FAISS inverted file (IVF) and BM25
+top-k over the chunks holding a query term past it. The manifest records the FAISS index's
+shape; a cache built another way (the threshold or the IVF parameters changed) is rebuilt,
+which is a change of settings, not damage.
 """
 
 from __future__ import annotations
@@ -33,8 +39,9 @@ import numpy as np
 from index.atomic import write_text_atomic
 from index.errors import IndexMismatchError
 from index.lexical import LexicalIndex, LexicalSegments
+from index.settings import ANN_THRESHOLD, IndexSettings
 from index.store import SCHEMA_VERSION, Store, StoredChunk
-from index.vectors import VectorIndex, VectorSegments
+from index.vectors import FLAT, IVF, IvfParams, VectorIndex, VectorSegments
 from index.wording import counted
 
 logger = logging.getLogger(__name__)
@@ -42,6 +49,30 @@ MANIFEST = "manifest.json"
 CACHE_FORMAT = 2  # 2: main + recent segments, lexical segment.json
 MERGE_MIN = 500  # recent chunks always allowed before a merge...
 MERGE_SHARE = 0.05  # ...or this share of the main segment, whichever is larger
+
+
+@dataclass(frozen=True)
+class ApproximateSearch:
+    """Main segments of `threshold` chunks or more are searched approximately: an inverted
+    file for the dense side, top-k over matching chunks for the lexical side. Smaller ones
+    stay exact, so their answers do not change."""
+
+    threshold: int = ANN_THRESHOLD
+    ivf: IvfParams = IvfParams()
+
+    def applies(self, size: int) -> bool:
+        return size >= self.threshold
+
+    def shape(self, size: int) -> dict[str, int | str]:
+        """What the manifest of a main segment of `size` chunks must record (VectorIndex.shape)."""
+        if not self.applies(size):
+            return {"type": FLAT}
+        return {"type": IVF, "nlist": self.ivf.nlist(size)}
+
+
+def approximate_search(settings: IndexSettings) -> ApproximateSearch:
+    """The choice as the settings make it (the threshold and the lists read per search)."""
+    return ApproximateSearch(settings.ann_threshold, IvfParams(nprobe=settings.ivf_nprobe))
 
 
 @dataclass(frozen=True)
@@ -145,10 +176,12 @@ class CacheManager:
         model: str,
         dimension: int,
         try_lock: Callable[[], AbstractContextManager[bool]] | None = None,
+        approximate: ApproximateSearch = ApproximateSearch(),
         max_bytes: int | None = None,
     ) -> None:
         """`try_lock` takes the data dir's writer lock without waiting (yields False when busy);
         with it, caches rebuilt by a reader are saved too."""
+        self.approximate = approximate
         self.root = root
         self.try_lock = try_lock
         self.store = store
@@ -221,8 +254,10 @@ class CacheManager:
         process): usable when the manifest matches this model and format and the main files
         hold exactly the store's chunks up to their highest id. Else None (full rebuild)."""
         manifest = self.read_manifest(collection)
-        if manifest is None or any(
-            manifest.get(key) != value for key, value in self.expected_manifest().items()
+        if (
+            manifest is None
+            or any(manifest.get(key) != value for key, value in self.expected_manifest().items())
+            or self._built_otherwise(manifest)
         ):
             return None
         try:
@@ -239,9 +274,7 @@ class CacheManager:
         ):
             return None
         files = (str(manifest["vectors"]), str(manifest["lexical"]))
-        return CollectionCache(
-            collection, -1, VectorSegments(vectors), LexicalSegments(lexical), files
-        )
+        return CollectionCache(collection, -1, *self._segments(vectors, lexical), files)
 
     def _extended(self, cache: CollectionCache) -> CollectionCache | None:
         """The loaded cache caught up with the store through its recent segment, or None when
@@ -274,7 +307,7 @@ class CacheManager:
         texts = {c.id: c.index_text for c in chunks}
         recent = cache.lexical.recent.extended(ids, texts)
         vectors = VectorSegments(cache.vectors.main, np.asarray(ids, dtype=np.int64), matrix)
-        lexical = LexicalSegments(cache.lexical.main, recent)
+        lexical = LexicalSegments(cache.lexical.main, recent, cache.lexical.sparse)
         return CollectionCache(cache.collection, change, vectors, lexical, cache.files)
 
     def _check(self, collection: str) -> _Check:
@@ -306,13 +339,16 @@ class CacheManager:
             problems.append(f"manifest change_id is {built_at!r}, store {change}")
         if problems:
             return _Check(change, problems)
+        otherwise = self._built_otherwise(manifest)
+        if otherwise:  # the settings changed: rebuild, but nothing is damaged
+            return _Check(change, [], None, otherwise)
         try:
             main_vectors, main_lexical = self._read_files(collection, manifest)
         except Exception as exc:  # any damage to a cache file means: rebuild it
             return _Check(change, [f"cache files unreadable ({type(exc).__name__}: {exc})"])
         files = (str(manifest["vectors"]), str(manifest["lexical"]))
         main = CollectionCache(
-            collection, change, VectorSegments(main_vectors), LexicalSegments(main_lexical), files
+            collection, change, *self._segments(main_vectors, main_lexical), files
         )
         recent_change, chunk_ids, chunks, matrix = self.store.chunks_since(
             collection, main.main_max_id
@@ -372,21 +408,43 @@ class CacheManager:
         if vectors.dimension != self.dimension:
             raise ValueError(f"FAISS dimension {vectors.dimension} != {self.dimension}")
         lexical = LexicalIndex.load(folder / str(manifest["lexical"]))
+        vectors.set_nprobe(self.approximate.ivf.nprobe)
         return vectors, lexical
+
+    def _built_otherwise(self, manifest: dict[str, Any]) -> str | None:
+        """Why saved main files were built another way than the settings now ask for their
+        size, or None. Manifests from before approximate search recorded no shape: flat."""
+        size = manifest.get("main_chunk_count")
+        built = manifest.get("dense_index", {"type": FLAT})
+        wanted = self.approximate.shape(size if isinstance(size, int) else 0)
+        if built == wanted:
+            return None
+        return f"dense index built as {built}, the settings ask for {wanted}"
+
+    def _segments(
+        self, vectors: VectorIndex, lexical: LexicalIndex
+    ) -> tuple[VectorSegments, LexicalSegments]:
+        """Main segments wrapped for search: lexically sparse when the dense side is past the
+        threshold too."""
+        sparse = self.approximate.applies(vectors.size)
+        return VectorSegments(vectors), LexicalSegments(lexical, sparse=sparse)
 
     def _build(self, collection: str) -> CollectionCache:
         change, chunks, matrix = self.store.snapshot(collection)
-        vectors = VectorIndex(self.dimension)
-        if chunks:
-            if matrix.shape[1] != self.dimension:
-                raise IndexMismatchError(
-                    f"stored vectors have dimension {matrix.shape[1]}, model has {self.dimension}"
-                )
-            vectors.add(np.asarray([c.id for c in chunks], dtype=np.int64), matrix)
-        lexical = LexicalIndex.build([c.id for c in chunks], [c.index_text for c in chunks])
-        return CollectionCache(
-            collection, change, VectorSegments(vectors), LexicalSegments(lexical)
-        )
+        if chunks and matrix.shape[1] != self.dimension:
+            raise IndexMismatchError(
+                f"stored vectors have dimension {matrix.shape[1]}, model has {self.dimension}"
+            )
+        ids = np.asarray([c.id for c in chunks], dtype=np.int64)
+        approximate = self.approximate.applies(len(chunks))
+        ivf = self.approximate.ivf if approximate else None
+        if approximate:
+            logger.info(
+                "building an IVF index of %s for %r", counted(len(ids), "chunk"), collection
+            )
+        vectors = VectorIndex.build(self.dimension, ids, matrix, ivf)
+        lexical = LexicalIndex.build(ids.tolist(), [c.index_text for c in chunks])
+        return CollectionCache(collection, change, *self._segments(vectors, lexical))
 
     def _save(self, cache: CollectionCache) -> CollectionCache:
         """Write new main files, switch the manifest, then delete all but this and the previous
@@ -423,6 +481,8 @@ class CacheManager:
             "change_id": cache.change_id,
             "chunk_count": cache.vectors.size,
             "main_chunk_count": cache.vectors.main.size,
+            "dense_index": cache.vectors.main.shape(),
+            "ann_threshold": self.approximate.threshold,
             "vectors": vectors_name,
             "lexical": lexical_name,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),

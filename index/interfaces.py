@@ -34,12 +34,16 @@ class DenseSearch(Protocol):
 
 @runtime_checkable
 class LexicalSearch(Protocol):
-    """BM25 over the same chunks: a score for every chunk, in the order of `ids()`."""
+    """BM25 over the same chunks: a score for every chunk, in the order of `ids()`, and the
+    candidates retrieval fuses (the k best plus the scores of the dense side's candidates:
+    a backend can answer that without scoring every chunk)."""
 
     @property
     def size(self) -> int: ...
 
     def scores(self, query: str) -> np.ndarray: ...
+
+    def candidates(self, query: str, k: int, also: Sequence[int]) -> dict[int, float]: ...
 
     def ids(self) -> np.ndarray: ...
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock, Timeout
 
-from index.caches import CacheManager
+from index.caches import CacheManager, approximate_search
 from index.chunking import chunk_text
 from index.embedder_factory import make_embedder
 from index.embedding import Embedder, embed_chunked
@@ -119,6 +119,7 @@ class KnowledgeBase:
                 self.embedder.name,
                 dimension,
                 self.try_writing,
+                approximate_search(self.settings),
                 max_bytes=int(budget * 2**20) if budget else None,
             )
         return self._caches

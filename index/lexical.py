@@ -10,6 +10,13 @@ formula (Lucene: IDF log(1 + (N - df + .5) / (df + .5)), tf / (tf + k1 (1 - b + 
 k1 1.5, b 0.75) using document frequencies of both segments and the main
 segment's average length. While the recent segment is small, its scores match what a full
 rebuild would give to within the drift of the main segment's own statistics.
+
+Retrieval asks for `candidates`: the best chunks by BM25 plus the BM25 of the dense side's
+candidates. Small collections get them from one full score array (as always); past the
+approximate-search threshold (`sparse`, chosen in index/caches.py) the main segment's best are
+chosen among the chunks holding a query term only, and the dense candidates' scores are read
+from bm25s's postings, so a question no longer partitions a score array of every chunk or
+builds a position map of every chunk (about 100 MB at 1M).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -78,6 +86,7 @@ class LexicalIndex:
         self._retriever = retriever
         self._ids = ids
         self._positions: dict[int, int] | None = None
+        self._ascending: bool | None = None
         self.average_length = average_length
         self._doc_freqs: np.ndarray | None = None
 
@@ -119,8 +128,55 @@ class LexicalIndex:
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         return top_k(self._ids, self.scores(query), k)
 
+    def top(self, terms: list[str], k: int) -> list[tuple[int, float]]:
+        """The k best (chunk id, BM25) of this segment with a positive score, best first (terms
+        already tokenized). bm25s sums the query terms' postings; the best are then chosen
+        among the chunks that have a query term only. Not bm25s's `retrieve`: its selection
+        partitions the whole array, which is mostly zeros, and that is slow in numpy (about
+        300 ms at 1M chunks; docs/SCALING.md)."""
+        known = [t for t in terms if t in self._retriever.vocab_dict]
+        if not known or k <= 0 or not self.size:
+            return []
+        scores = np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+        rows = np.flatnonzero(scores)  # BM25 (Lucene IDF) is positive wherever a term occurs
+        if len(rows) > k:
+            rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
+        return [(int(self._ids[r]), float(scores[r])) for r in rows]
+
+    def scores_at(self, terms: list[str], positions: np.ndarray) -> np.ndarray:
+        """BM25 of the chunks at `positions` alone, summed from each term's postings (bm25s
+        keeps them per term, sorted by position): the same figures as `scores` there."""
+        out = np.zeros(len(positions), dtype=np.float32)
+        if not self.size or not len(positions):
+            return out
+        matrix = self._retriever.scores
+        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+        vocab = self._retriever.vocab_dict
+        for term in terms:
+            column = vocab.get(term)
+            if column is None:
+                continue
+            start, end = int(indptr[column]), int(indptr[column + 1])
+            rows = indices[start:end]
+            at = np.searchsorted(rows, positions)
+            hit = at < len(rows)
+            hit[hit] = rows[at[hit]] == positions[hit]
+            out[hit] += data[start + at[hit]]
+        return out
+
     def ids(self) -> np.ndarray:
         return self._ids
+
+    def positions(self, chunk_ids: Sequence[int]) -> np.ndarray:
+        """Positions of chunks in this segment, -1 for chunks it lacks. Main segments are built
+        in chunk id order, so a binary search does it without a map of every chunk."""
+        if self._ascending is None:
+            self._ascending = bool(np.all(self._ids[1:] > self._ids[:-1]))
+        if not self._ascending:
+            found = [self.position(int(c)) for c in chunk_ids]
+            return np.asarray([-1 if p is None else p for p in found], dtype=np.int64)
+        return sorted_positions(self._ids, chunk_ids)
 
     def position(self, chunk_id: int) -> int | None:
         """Where a chunk sits in the score array; the map is built once per index."""
@@ -172,11 +228,15 @@ class RecentSegment:
 
 
 class LexicalSegments:
-    """Main + recent segment behind the one interface retrieval and the checks use."""
+    """Main + recent segment behind the one interface retrieval and the checks use; `sparse`
+    (past the approximate-search threshold) answers `candidates` without a full score array."""
 
-    def __init__(self, main: LexicalIndex, recent: RecentSegment | None = None) -> None:
+    def __init__(
+        self, main: LexicalIndex, recent: RecentSegment | None = None, sparse: bool = False
+    ) -> None:
         self.main = main
         self.recent = recent or RecentSegment([], [])
+        self.sparse = sparse
         self._ids = np.concatenate([main.ids(), self.recent.ids])
         self._positions: dict[int, int] | None = None
 
@@ -226,6 +286,45 @@ class LexicalSegments:
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         return top_k(self._ids, self.scores(query), k)
 
+    def candidates(self, query: str, k: int, also: Sequence[int]) -> dict[int, float]:
+        """The k best chunks by BM25 (positive scores only) and, when there are any, the BM25
+        of the `also` chunks (the dense side's candidates, so fusion compares like with like)."""
+        if self.sparse:
+            return self._sparse_candidates(tokenize([query])[0], k, also)
+        scores = self.scores(query)
+        found: dict[int, float] = {}
+        if len(scores):
+            n = min(k, len(scores))
+            top = np.argpartition(-scores, n - 1)[:n]
+            found = {int(self._ids[i]): float(scores[i]) for i in top if scores[i] > 0}
+        if found:
+            for chunk_id in also:
+                position = self.position(chunk_id) if chunk_id not in found else None
+                if position is not None:
+                    found[chunk_id] = float(scores[position])
+        return found
+
+    def _sparse_candidates(self, terms: list[str], k: int, also: Sequence[int]) -> dict[int, float]:
+        """`candidates` from the main segment's top k (bm25s) and postings, plus the recent
+        segment scored whole (it is small)."""
+        recent = self._recent_scores(terms) if len(self.recent.ids) else np.zeros(0)
+        pairs = self.main.top(terms, k)
+        pairs += [(int(c), float(s)) for c, s in zip(self.recent.ids, recent, strict=True) if s > 0]
+        pairs.sort(key=lambda pair: -pair[1])
+        found = dict(pairs[:k])
+        wanted = [c for c in also if c not in found]
+        if not found or not wanted:
+            return found
+        positions = self.main.positions(wanted)
+        inside = positions >= 0
+        main_scores = self.main.scores_at(terms, positions[inside])
+        found.update(zip(np.asarray(wanted)[inside].tolist(), main_scores.tolist(), strict=True))
+        rows = sorted_positions(self.recent.ids, wanted)  # recent ids only grow: ascending
+        for chunk_id, row in zip(wanted, rows.tolist(), strict=True):
+            if row >= 0:
+                found[chunk_id] = float(recent[row])
+        return found
+
 
 _ASKING = (
     "what which who whom whose when where why how many much does did do is are was were "
@@ -248,6 +347,15 @@ def term_coverage(query: str, texts: list[str]) -> list[float]:
     idf = {t: math.log(1 + n / (1 + sum(t in bag for bag in bags))) + 0.5 for t in terms}
     total = sum(idf.values())
     return [sum(idf[t] for t in terms if t in bag) / total for bag in bags]
+
+
+def sorted_positions(ids: np.ndarray, wanted: Sequence[int]) -> np.ndarray:
+    """Where each wanted chunk id sits in the ascending array `ids`, -1 where it is absent."""
+    chosen = np.asarray(wanted, dtype=np.int64)
+    if not len(ids) or not len(chosen):
+        return np.full(len(chosen), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(ids, chosen), len(ids) - 1)
+    return np.where(ids[at] == chosen, at, -1)
 
 
 def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:

@@ -2,7 +2,9 @@
 the best candidates re-scored by their best sentence (index/rerank.py).
 
 Each candidate found by either side gets both scores (cosine by reconstructing its vector,
-BM25 from the full score array), so fusion compares like with like instead of ranks alone.
+BM25 from the lexical side's `candidates`), so fusion compares like with like instead of ranks
+alone. Past the approximate-search threshold both sides are approximate or sparse (FAISS IVF,
+BM25 top-k over matching chunks; index/caches.py chooses), and this code does not change.
 """
 
 from __future__ import annotations
@@ -54,20 +56,9 @@ def hybrid_search(
     if k <= 0 or cache.vectors.size == 0:
         return []
     dense = dict(cache.vectors.search(query_vector, weights.dense_candidates))
-    lexical_all = cache.lexical.scores(query)
-    lexical_ids = cache.lexical.ids()
-    lexical: dict[int, float] = {}
-    if len(lexical_all):
-        n = min(weights.lexical_candidates, len(lexical_all))
-        top = np.argpartition(-lexical_all, n - 1)[:n]
-        lexical = {int(lexical_ids[i]): float(lexical_all[i]) for i in top if lexical_all[i] > 0}
+    lexical = cache.lexical.candidates(query, weights.lexical_candidates, list(dense))
     missing_dense = [i for i in lexical if i not in dense]
     dense.update(cache.vectors.scores_for(query_vector, missing_dense))
-    if lexical:
-        for chunk_id in dense:
-            pos = cache.lexical.position(chunk_id) if chunk_id not in lexical else None
-            if pos is not None:
-                lexical[chunk_id] = float(lexical_all[pos])
     fused = fuse_scores(dense, lexical, weights.dense)
     best_lexical = max(lexical.values(), default=0.0) or 1.0
     relative_lexical = {i: score / best_lexical for i, score in lexical.items()}

@@ -10,7 +10,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.setting_checks import BUNDLED_MODEL, folder_problem, model_problem
 
-__all__ = ["BUNDLED_MODEL", "IndexSettings"]
+__all__ = ["ANN_THRESHOLD", "BUNDLED_MODEL", "IVF_NPROBE", "IndexSettings"]
+# Measured choices (benchmarks/scale.py, docs/SCALING.md); index/caches.py and
+# index/vectors.py default to them too.
+ANN_THRESHOLD = 200_000
+IVF_NPROBE = 32
 
 
 class IndexSettings(BaseSettings):
@@ -50,6 +54,21 @@ class IndexSettings(BaseSettings):
     dense_candidates: int = Field(default=50, ge=1, le=1000)
     lexical_candidates: int = Field(default=50, ge=1, le=1000)
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    ann_threshold: int = Field(
+        default=ANN_THRESHOLD,
+        ge=1,
+        le=1_000_000_000,
+        description="Chunks in a collection's main cache segment from which search is "
+        "approximate (FAISS IVF + BM25 top-k over matching chunks); below it, exact. "
+        "docs/SCALING.md.",
+    )
+    ivf_nprobe: int = Field(
+        default=IVF_NPROBE,
+        ge=1,
+        le=100_000,
+        description="Inverted lists an approximate dense search reads (of about 4 sqrt(n)): "
+        "higher is slower and closer to exact.",
+    )
 
     # Adding from links and files (issue 6)
     allow_private_urls: bool = Field(
