@@ -114,12 +114,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 )
 def feedback(settings: Settings, args: argparse.Namespace) -> int:
     from bot.feedback import FeedbackStore
+    from index.knowledge import open_store
 
-    store = FeedbackStore(settings.data_dir)
+    store = FeedbackStore(open_store(settings))
     try:
         items = store.to_follow_up(args.collection, at_least_one("--limit", args.limit))
     finally:
-        store.close()
+        store.store.close()
 
     def human(out: Any) -> None:
         if not items:
