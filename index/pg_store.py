@@ -102,19 +102,29 @@ def to_pg(sql: str) -> str:
     return re.sub(r"\?", "%s", sql.replace("%", "%%"))
 
 
-def unavailable(url: str, exc: BaseException) -> StoreUnavailableError:
+def unavailable(url: str, exc: BaseException, starting: bool = False) -> StoreUnavailableError:
     """The server's error as one line naming the server (never the password)."""
-    if isinstance(exc, PoolTimeout):
-        reason = "no connection to the server (is it running?)"
-    else:
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        reason = lines[-1] if lines else type(exc).__name__
-        password = urlsplit(url).password
-        if password:
-            reason = reason.replace(password, "***")
+    if starting:
+        return StoreUnavailableError(
+            f"cannot connect to the PostgreSQL store at {masked_url(url)}: {_reason(url, exc)}"
+        )
     return StoreUnavailableError(
-        f"the PostgreSQL store at {masked_url(url)} cannot be used right now ({reason})"
+        f"the PostgreSQL store at {masked_url(url)} cannot be used right now "
+        f"({_reason(url, exc)})"
     )
+
+
+def _reason(url: str, exc: BaseException) -> str:
+    """libpq's first line without its prefixes: 'connection ... failed: FATAL:  password
+    authentication failed for user "x"' says 'password authentication failed for user "x"'."""
+    if isinstance(exc, PoolTimeout):
+        return f"no connection to the server within {POOL_TIMEOUT:g} s; is it running?"
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(exc).__name__
+    reason = reason.rsplit(" failed: ", 1)[-1]
+    reason = " ".join(reason.removeprefix("FATAL:").split())
+    password = urlsplit(url).password
+    return reason.replace(password, "***") if password else reason
 
 
 class _Buffered:
@@ -181,7 +191,7 @@ class PgStore(Store):
             with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT) as conn:
                 migrate(conn)
         except psycopg.Error as exc:
-            raise unavailable(url, exc) from exc
+            raise unavailable(url, exc, starting=True) from exc
         self._pool: ConnectionPool[Any] = ConnectionPool(
             url,
             min_size=1,

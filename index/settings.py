@@ -143,7 +143,7 @@ def store_url_problem(url: str) -> str | None:
     except ValueError as exc:
         return f"not a valid URL ({exc})"
     if parts.scheme not in ("postgresql", "postgres"):
-        return f"use a postgresql://user@host:port/database URL, not {parts.scheme or 'no'} scheme"
+        return f"use a postgresql://user@host:port/database URL (not {parts.scheme or 'no'}://)"
     if not parts.path.strip("/"):
         return f"name the database: {masked_url(url)}/<database>"
     return None

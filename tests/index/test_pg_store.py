@@ -1,0 +1,213 @@
+"""The PostgreSQL store's own promises: settings that never show the password, one clear line
+when the server cannot be reached at start, a restart in use costs the calls in that window and
+no write, migrations that are idempotent under concurrent starts, and writers in several
+processes (killed mid-add) that never lose or double what they reported added."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from bot import cli
+from bot.settings import Settings
+from index.errors import StoreUnavailableError
+from index.knowledge import KnowledgeBase
+from index.models import RawArticle
+from index.settings import masked_url
+from tests.conftest import HashingEmbedder, search
+from tests.pg_server import PASSWORD
+
+
+def story(n: int, tag: str = "s") -> RawArticle:
+    words = " ".join(f"{tag}word{n}x{i}" for i in range(30))
+    text = f"Report {tag} number {n} says the harbour {tag}{n} reopened. {words}. It closed."
+    return RawArticle(text=text, title=f"{tag} {n}", source="Wire", origin=f"{tag}-{n}")
+
+
+def with_password(url: str, password: str | None) -> str:
+    parts = urlsplit(url)
+    host = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    user = parts.username or ""
+    netloc = f"{user}:{password}@{host}" if password is not None else f"{user}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+def test_the_password_is_masked_wherever_the_url_is_shown(monkeypatch):
+    url = f"postgresql://briefbot:{PASSWORD}@db.example:5433/news"
+    monkeypatch.setenv("BRIEFBOT_STORE_URL", url)
+    settings = Settings()
+    assert PASSWORD not in repr(settings) and PASSWORD not in str(settings.model_dump())
+    assert masked_url(url) == "postgresql://briefbot:***@db.example:5433/news"
+    assert masked_url("postgresql://me@db/news") == "postgresql://me@db/news"
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [("mysql://me@db/news", "postgresql://"), ("postgresql://me@db", "name the database")],
+)
+def test_a_url_that_is_not_postgresql_is_one_settings_line(monkeypatch, capsys, url, said):
+    monkeypatch.setenv("BRIEFBOT_STORE_URL", url)
+    assert cli.main(["stats"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("briefbot: invalid setting BRIEFBOT_STORE_URL") and said in err
+    assert len(err.splitlines()) == 1
+
+
+def test_a_wrong_password_at_start_is_one_line_naming_the_host(pg_url, monkeypatch, capsys):
+    wrong = "not-the-" + PASSWORD
+    monkeypatch.setenv("BRIEFBOT_STORE_URL", with_password(pg_url, wrong))
+    assert cli.main(["stats"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "password authentication failed" in err and urlsplit(pg_url).hostname in err
+    assert wrong not in err and PASSWORD not in err
+
+
+def test_the_password_may_come_from_pgpassword(pg_url, monkeypatch, capsys, fake_model):
+    monkeypatch.setenv("BRIEFBOT_STORE_URL", with_password(pg_url, None))
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    assert cli.main(["stats"]) == 0
+
+
+def test_an_unreachable_server_at_start_is_one_line_and_exit_2(monkeypatch, capsys):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("BRIEFBOT_STORE_URL", f"postgresql://u:{PASSWORD}@127.0.0.1:{port}/db")
+    started = time.monotonic()
+    assert cli.main(["list"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"127.0.0.1:{port}" in err and PASSWORD not in err
+    assert time.monotonic() - started < 30
+
+
+def test_briefbot_run_with_an_unreachable_store_exits_2(monkeypatch, capsys):
+    monkeypatch.setenv("DISCORD_TOKEN", "MTA" + "a" * 21 + "." + "b" * 6 + "." + "c" * 27)
+    monkeypatch.setenv("BRIEFBOT_STORE_URL", f"postgresql://u:{PASSWORD}@127.0.0.1:1/db")
+    assert cli.main(["run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "127.0.0.1:1" in err and PASSWORD not in err
+
+
+def test_migrations_are_idempotent_under_concurrent_starts(pg_url):
+    from index.pg_store import MIGRATIONS, PgStore
+
+    errors: list[BaseException] = []
+    stores: list[PgStore] = []
+
+    def start() -> None:
+        try:
+            stores.append(PgStore(pg_url, pool_size=1))
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    versions = stores[0].rows("SELECT version FROM briefbot_schema ORDER BY version")
+    assert [v[0] for v in versions] == list(range(1, len(MIGRATIONS) + 1))
+    for store in stores:
+        store.close()
+
+
+def test_an_article_added_by_one_process_is_answerable_from_another(
+    pg_url, tmp_path, monkeypatch
+):
+    """Two knowledge bases with their own data dirs (their own caches) on one database:
+    the reader's per-question change-id check sees the writer's commit at once."""
+    monkeypatch.setenv("BRIEFBOT_STORE_URL", pg_url)
+    embedder = HashingEmbedder()
+    writer = KnowledgeBase(Settings(data_dir=tmp_path / "a"), embedder=embedder)
+    reader = KnowledgeBase(Settings(data_dir=tmp_path / "b"), embedder=embedder)
+    writer.add([story(1)])
+    assert search(reader, "default", "harbour s1 reopened")[0].article.title == "s 1"
+    writer.add([story(2)])
+    assert search(reader, "default", "harbour s2 reopened")[0].article.title == "s 2"
+    assert reader.verify().ok
+    writer.close()
+    reader.close()
+
+
+def test_a_restart_costs_the_calls_in_its_window_and_no_write(pg_server, pg_url, settings,
+                                                             monkeypatch):
+    if pg_server.data is None:
+        pytest.skip("BRIEFBOT_TEST_POSTGRES_DATA not set: cannot restart CI's server")
+    monkeypatch.setenv("BRIEFBOT_STORE_URL", pg_url)
+    kb = KnowledgeBase(Settings(data_dir=settings.data_dir), embedder=HashingEmbedder())
+    kb.add([story(1)])
+    pg_server.ctl("stop")
+    try:
+        with pytest.raises(StoreUnavailableError) as caught:
+            kb.stats("default")
+        assert len(str(caught.value).splitlines()) == 1 and PASSWORD not in str(caught.value)
+    finally:
+        pg_server.ctl("start")
+    assert kb.stats("default").articles == 1  # the pool reconnected; the write is there
+    pg_server.ctl("restart")  # a restart between calls: the pool's check replaces the conns
+    assert [o.status for o in kb.add([story(2)])] == ["added"]
+    assert kb.stats("default").articles == 2 and kb.verify().ok
+    assert search(kb, "default", "harbour s2 reopened")[0].article.title == "s 2"
+    kb.close()
+
+
+ADDER = """
+import sys, time
+from bot.settings import Settings
+from index.knowledge import KnowledgeBase
+from tests.index.test_pg_store import story
+kb = KnowledgeBase(Settings())
+tag = sys.argv[1]
+for n in range(1000):
+    [outcome] = kb.add([story(n, tag)])
+    print(f"{outcome.status} {n}", flush=True)
+"""
+
+
+def test_writers_in_two_processes_killed_mid_add_lose_and_double_nothing(
+    pg_url, tmp_path, fake_model, monkeypatch
+):
+    monkeypatch.setenv("BRIEFBOT_STORE_URL", pg_url)
+    root = Path(__file__).resolve().parents[2]
+    procs = []
+    for tag in ("p", "q"):
+        env = {**os.environ, "BRIEFBOT_DATA_DIR": str(tmp_path / tag), "PYTHONPATH": str(root)}
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", ADDER, tag], env=env, cwd=root,
+                stdout=subprocess.PIPE, text=True,
+            )
+        )
+    reported: dict[str, list[int]] = {"p": [], "q": []}
+    deadline = time.monotonic() + 60
+    for tag, proc in zip(("p", "q"), procs, strict=True):
+        assert proc.stdout is not None
+        while len(reported[tag]) < 3 and time.monotonic() < deadline:
+            status, n = proc.stdout.readline().split()
+            assert status == "added"
+            reported[tag].append(int(n))
+    for proc in procs:
+        proc.send_signal(signal.SIGKILL)
+    for tag, proc in zip(("p", "q"), procs, strict=True):
+        out, _ = proc.communicate(timeout=30)
+        reported[tag] += [int(line.split()[1]) for line in out.splitlines() if line]
+    third = KnowledgeBase(Settings(data_dir=tmp_path / "third"), embedder=HashingEmbedder())
+    titles = [a.title for a in third.list("default", limit=10_000)]
+    assert len(titles) == len(set(titles))  # nothing doubled
+    for tag, numbers in reported.items():
+        assert {f"{tag} {n}" for n in numbers} <= set(titles)  # nothing reported lost
+    assert third.verify().ok
+    assert search(third, "default", "harbour q0 reopened")[0].article.title == "q 0"
+    third.close()
