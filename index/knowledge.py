@@ -206,7 +206,9 @@ class KnowledgeBase:
         if batch:
             touched |= self._add_batch(batch, outcomes, progress, options)
         if touched:
-            with self.writing():
+            # The data dir's lock only: the caches are this data dir's, and other processes'
+            # writes to a shared store need not wait for a rebuild here.
+            with self._write_lock, self._file_lock:
                 self.caches.refresh(collection)
         return outcomes
 
