@@ -213,3 +213,83 @@ def test_writers_in_two_processes_killed_mid_add_lose_and_double_nothing(
     assert third.verify().ok
     assert search(third, "default", "harbour q0 reopened")[0].article.title == "q 0"
     third.close()
+
+
+def sqlite_deployment(tmp_path: Path) -> KnowledgeBase:
+    """A data dir on SQLite with two collections, a followed feed and the bot's feedback."""
+    from bot.feedback import FeedbackStore
+    from index.feeds.state import EntryRecord, FeedState
+
+    kb = KnowledgeBase(Settings(data_dir=tmp_path / "data"), embedder=HashingEmbedder())
+    kb.add([story(n) for n in range(3)])
+    [added] = kb.add([story(9, "g")], collection="guild-1")
+    kb.remove("default", 2)
+    state = FeedState(kb.store)
+    feed, _ = state.add_feed("guild-1", "https://n.example/", "https://n.example/rss", "N",
+                             "42", 1.0, 10)
+    state.record_entry(feed, EntryRecord("g1", "https://n.example/1", "f", "added",
+                                         added.article.id), 2.0)
+    feedback = FeedbackStore(kb.store)
+    answer = feedback.record_answer("guild-1", "who?", {"abstained": True, "answer": "-"},
+                                    user_id=2**62, channel_id=2**61)
+    feedback.vote(answer, 2**60, up=False)
+    return kb
+
+
+def test_migrate_copies_everything_keeping_ids_and_refuses_a_full_target(
+    tmp_path, pg_url, monkeypatch, capsys, fake_model
+):
+    import json
+
+    from bot.feedback import FeedbackStore
+    from index.feeds.state import FeedState
+
+    kb = sqlite_deployment(tmp_path)
+    before = {c: [a.id for a in kb.list(c)] for c in ("default", "guild-1")}
+    follow_up = FeedbackStore(kb.store).to_follow_up()
+    kb.close()
+    assert cli.main(["migrate", "--to", pg_url, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"]["articles"] == 3 and report["counts"]["collections"] == 2
+    assert report["counts"]["feed_entries"] == 1 and report["counts"]["bot_feedback"] == 1
+    assert urlsplit(pg_url).password not in json.dumps(report)
+
+    monkeypatch.setenv("BRIEFBOT_STORE_URL", pg_url)
+    moved = KnowledgeBase(Settings(), embedder=HashingEmbedder())
+    assert {c: [a.id for a in moved.list(c)] for c in before} == before
+    assert moved.verify().ok  # the data dir's caches still match: same ids, same change ids
+    assert search(moved, "guild-1", "harbour g9 reopened")[0].article.title == "g 9"
+    assert FeedState(moved.store).feeds("guild-1")[0].stories_added == 1
+    assert FeedbackStore(moved.store).to_follow_up() == follow_up
+    [new] = moved.add([story(7)])
+    assert new.article.id > max(before["default"] + before["guild-1"])  # ids continue
+    moved.close()
+
+    assert cli.main(["migrate", "--to", pg_url]) == 2
+    assert "already holds" in capsys.readouterr().err
+    assert cli.main(["migrate", "--to", pg_url, "--replace"]) == 0
+    again = KnowledgeBase(Settings(), embedder=HashingEmbedder())
+    assert again.stats("default").articles == 2  # the SQLite state again, story 7 gone
+    again.close()
+
+
+def test_migrate_is_all_or_nothing(tmp_path, pg_url, monkeypatch):
+    import index.migrate as migration
+    from index.pg_store import PgStore
+
+    kb = sqlite_deployment(tmp_path)
+    copy = migration._copy
+
+    def failing(conn, out, table):
+        if table == "feeds":
+            raise RuntimeError("disk full")
+        return copy(conn, out, table)
+
+    monkeypatch.setattr(migration, "_copy", failing)
+    target = PgStore(pg_url)
+    with pytest.raises(RuntimeError):
+        migration.migrate_store(kb.store, target)
+    assert target.rows("SELECT COUNT(*) FROM articles")[0][0] == 0
+    assert target.collections() == []
+    target.close()
+    kb.close()
