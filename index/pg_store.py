@@ -162,14 +162,15 @@ class _Connection:
 
 class _Autocommit:
     """What `Store._conn()` gives outside a transaction: each statement borrows a pooled
-    connection, reads its rows and gives the connection back (reads see committed data)."""
+    connection, runs on its own (no BEGIN/COMMIT round trips: a question makes several such
+    reads), reads its rows and gives the connection back."""
 
     def __init__(self, store: PgStore) -> None:
         self.store = store
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Any:
-        with self.store.transaction() as conn:
-            cursor = conn.execute(sql, params)
+        with self.store.connection() as raw:
+            cursor = raw.execute(to_pg(sql), tuple(params))
             rows = cursor.fetchall() if cursor.description is not None else []
             return _Buffered(rows, cursor.rowcount)
 
@@ -198,7 +199,7 @@ class PgStore(Store):
             max_size=pool_size,
             timeout=POOL_TIMEOUT,
             check=ConnectionPool.check_connection,
-            kwargs={"connect_timeout": CONNECT_TIMEOUT},
+            kwargs={"connect_timeout": CONNECT_TIMEOUT, "autocommit": True},
             name="briefbot",
             open=True,
         )
@@ -222,13 +223,20 @@ class PgStore(Store):
         if current is not None:
             yield current
             return
+        with self.connection() as raw, raw.transaction():
+            self._local.conn = _Connection(raw)
+            try:
+                yield self._local.conn
+            finally:
+                self._local.conn = None
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection (autocommit: `transaction` opens transactions on it), checked
+        when taken; the server's errors become one StoreUnavailableError naming it."""
         try:
             with self._pool.connection() as raw:
-                self._local.conn = _Connection(raw)
-                try:
-                    yield self._local.conn
-                finally:
-                    self._local.conn = None
+                yield raw
         except BriefbotError:
             raise
         except (psycopg.Error, PoolTimeout) as exc:
@@ -258,23 +266,16 @@ class PgStore(Store):
             finally:
                 self._writer_depth -= 1
             return
-        try:
-            with self._pool.connection() as raw:
-                raw.autocommit = True
-                got = self._take_writer_lock(raw, wait)
-                if not got:
-                    yield False
-                    return
-                self._writer_depth = 1
-                try:
-                    yield True
-                finally:
-                    self._writer_depth = 0
-                    self._release_writer_lock(raw)
-        except BriefbotError:
-            raise
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise unavailable(self.url, exc) from exc
+        with self.connection() as raw:
+            if not self._take_writer_lock(raw, wait):
+                yield False
+                return
+            self._writer_depth = 1
+            try:
+                yield True
+            finally:
+                self._writer_depth = 0
+                self._release_writer_lock(raw)
 
     @staticmethod
     def _take_writer_lock(raw: psycopg.Connection[Any], wait: bool) -> bool:
