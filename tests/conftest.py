@@ -115,10 +115,23 @@ def pg_server():
 
 
 @pytest.fixture
-def pg_url(pg_server) -> str:
-    """The URL of a fresh, empty database for this test."""
+def pg_url(pg_server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The URL of a fresh, empty database for this test. Stores a test left open are closed
+    before the database is dropped (their pools would keep reconnecting to it)."""
+    from index.pg_store import PgStore
+
+    opened: list[PgStore] = []
+    original = PgStore.__init__
+
+    def recording(self: PgStore, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        opened.append(self)
+
+    monkeypatch.setattr(PgStore, "__init__", recording)
     with pg_server.database() as url:
         yield url
+        for store in opened:
+            store.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

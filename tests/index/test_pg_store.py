@@ -118,6 +118,9 @@ def test_migrations_are_idempotent_under_concurrent_starts(pg_url):
     for thread in threads:
         thread.join()
     assert not errors
+    from index.interfaces import PassageSource
+
+    assert isinstance(stores[0], PassageSource)
     versions = stores[0].rows("SELECT version FROM briefbot_schema ORDER BY version")
     assert [v[0] for v in versions] == list(range(1, len(MIGRATIONS) + 1))
     for store in stores:
