@@ -244,9 +244,12 @@ class PgStore(Store):
 
     @contextmanager
     def reading(self) -> Iterator[Any]:
-        """A consistent read: REPEATABLE READ sees one snapshot for the whole block."""
+        """A consistent read: REPEATABLE READ sees one snapshot for the whole block (inside
+        a transaction already, that transaction's view)."""
+        nested = getattr(self._local, "conn", None) is not None
         with self.transaction() as conn:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            if not nested:
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield conn
 
     def ensure_tables(self, statements: Sequence[str]) -> None:
