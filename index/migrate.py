@@ -33,6 +33,7 @@ TABLES = (
 )
 _WITH_IDS = ("articles", "chunks", "feeds", "feed_entries", "bot_answers", "bot_feedback")
 _BATCH = 500
+_OWN_META = "('schema_version', 'store_id')"  # the target's own, never copied
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,9 @@ def migrate_store(source: Store, target: PgStore, replace: bool = False) -> Migr
             )
         if held:
             out.execute(f"TRUNCATE {', '.join(TABLES)}, staged_vectors RESTART IDENTITY")
-            out.execute("DELETE FROM meta WHERE key != 'schema_version'")
+            out.execute(f"DELETE FROM meta WHERE key NOT IN {_OWN_META}")
         for key, value in conn.execute(
-            "SELECT key, value FROM meta WHERE key != 'schema_version'"
+            f"SELECT key, value FROM meta WHERE key NOT IN {_OWN_META}"
         ).fetchall():
             out.execute(
                 "INSERT INTO meta(key, value) VALUES (?, ?) "

@@ -92,6 +92,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             user_id BIGINT, vote INTEGER NOT NULL, created_at TEXT NOT NULL,
             UNIQUE(answer_id, user_id))""",
         f"INSERT INTO meta(key, value) VALUES ('schema_version', '{SCHEMA_VERSION}')",
+        # Which database this is: a data dir's caches built from another are never used.
+        "INSERT INTO meta(key, value) VALUES ('store_id', gen_random_uuid()::text)",
     ),
 )
 
@@ -186,7 +188,7 @@ class PgStore(Store):
         self._local = threading.local()
         self._checked = True  # the server checks its own pages
         self._writer_depth = 0
-        self._writer: Any = None
+        self._identity: str | None = None
         self._writer_lock_guard = threading.Lock()
         try:
             with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT) as conn:
@@ -206,6 +208,11 @@ class PgStore(Store):
 
     def describe(self) -> str:
         return masked_url(self.url)
+
+    def identity(self) -> str | None:
+        if self._identity is None:
+            self._identity = self.meta("store_id")
+        return self._identity
 
     def close(self) -> None:
         self._pool.close()

@@ -206,6 +206,11 @@ class Store:
         """Where the store is, for messages (a server's URL never shows its password)."""
         return str(self.path)
 
+    def identity(self) -> str | None:
+        """Which database this is, for the caches' manifest; None for the SQLite file, whose
+        caches live beside it in the same data dir (a server's are in each process's)."""
+        return None
+
     def ensure_tables(self, statements: Sequence[str]) -> None:
         """Create a companion's tables (CREATE ... IF NOT EXISTS, SQLite's dialect) in one
         transaction. A server store has them from its versioned migrations instead."""

@@ -304,3 +304,18 @@ def test_a_consistent_read_inside_a_write_sees_the_write(pg_url):
             assert again.execute("SELECT change_id FROM collections").fetchone()[0] == 7
     assert store.change_id("x") == 7
     store.close()
+
+
+def test_caches_of_one_database_are_never_used_for_another(pg_server, tmp_path, monkeypatch):
+    """One data dir pointed at a second database whose chunk ids and change id happen to be
+    the same: its saved caches describe the first database's text and must be rebuilt."""
+    data = Settings(data_dir=tmp_path / "data").data_dir
+    found = []
+    for order in ((1, 2), (2, 1)):  # the same two stories, stored in the other order
+        with pg_server.database() as url:
+            monkeypatch.setenv("BRIEFBOT_STORE_URL", url)
+            kb = KnowledgeBase(Settings(data_dir=data), embedder=HashingEmbedder())
+            kb.add([story(n) for n in order])
+            found.append(search(kb, "default", "harbour s1 reopened")[0].article.title)
+            kb.close()
+    assert found == ["s 1", "s 1"]
