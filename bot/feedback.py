@@ -1,21 +1,22 @@
 """What people thought of the answers, and which questions went unanswered.
 
-Kept in the index's SQLite file (its own tables, created here) so the curators' list survives
-restarts and the CLI (`briefbot feedback`) sees what the bot recorded. The rows also remember
-which Discord message showed which answer, so buttons and follow-ups work after a restart.
+Kept in the index's store (its own tables: created here in the SQLite file, by the versioned
+migrations on PostgreSQL) so the curators' list survives restarts and the CLI (`briefbot
+feedback`) sees what the bot recorded (on another machine too, with BRIEFBOT_STORE_URL). The
+rows also remember which Discord message showed which answer, so buttons and follow-ups work
+after a restart.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from index.knowledge import DB_FILE
+from index.store import Store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS bot_answers (
@@ -58,21 +59,16 @@ def _now() -> str:
 class FeedbackStore:
     """Answers shown, votes on them, and the list of questions to follow up."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.path = Path(data_dir) / DB_FILE
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            self.path, timeout=60, isolation_level=None, check_same_thread=False
-        )
-        self._conn.execute("PRAGMA busy_timeout=60000")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        with self._lock:
-            self._conn.executescript(_SCHEMA)
+    def __init__(self, source: Path | Store) -> None:
+        """`source`: the knowledge base's store (shared), or a data dir whose SQLite file
+        this opens and closes itself."""
+        self._owned = not isinstance(source, Store)
+        self.store = source if isinstance(source, Store) else Store(Path(source) / DB_FILE)
+        self.store.ensure_tables(_SCHEMA.split(";"))
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        if self._owned:
+            self.store.close()
 
     def record_answer(
         self,
@@ -82,10 +78,10 @@ class FeedbackStore:
         user_id: int | None = None,
         channel_id: int | None = None,
     ) -> int:
-        with self._lock:
-            cursor = self._conn.execute(
+        with self.store.transaction() as conn:
+            cursor = conn.execute(
                 "INSERT INTO bot_answers (collection, question, asked, abstained, answer_json,"
-                " user_id, channel_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " user_id, channel_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     collection,
                     question,
@@ -97,23 +93,23 @@ class FeedbackStore:
                     _now(),
                 ),
             )
-            return int(cursor.lastrowid or 0)
+            return int(cursor.fetchone()[0])
 
     def set_message(self, answer_id: int, message_id: int) -> None:
-        with self._lock:
-            self._conn.execute(
+        with self.store.transaction() as conn:
+            conn.execute(
                 "UPDATE bot_answers SET message_id = ? WHERE id = ?", (message_id, answer_id)
             )
 
     def _answer(self, where: str, params: tuple[Any, ...]) -> StoredAnswer | None:
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT id, collection, question, answer_json FROM bot_answers WHERE {where}"
-                " ORDER BY id DESC LIMIT 1",
-                params,
-            ).fetchone()
-        if row is None:
+        rows = self.store.rows(
+            f"SELECT id, collection, question, answer_json FROM bot_answers WHERE {where}"
+            " ORDER BY id DESC LIMIT 1",
+            params,
+        )
+        if not rows:
             return None
+        row = rows[0]
         return StoredAnswer(int(row[0]), str(row[1]), str(row[2]), json.loads(row[3]))
 
     def answer(self, answer_id: int) -> StoredAnswer | None:
@@ -127,8 +123,8 @@ class FeedbackStore:
 
     def vote(self, answer_id: int, user_id: int, up: bool) -> None:
         """One vote per person per answer; voting again changes it."""
-        with self._lock:
-            self._conn.execute(
+        with self.store.transaction() as conn:
+            conn.execute(
                 "INSERT INTO bot_feedback (answer_id, user_id, vote, created_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT(answer_id, user_id)"
                 " DO UPDATE SET vote = excluded.vote, created_at = excluded.created_at",
@@ -148,10 +144,9 @@ class FeedbackStore:
                 SELECT a.id, a.collection, a.question, a.answer_json, f.created_at,
                        'down' AS kind, f.user_id
                 FROM bot_feedback f JOIN bot_answers a ON a.id = f.answer_id WHERE f.vote < 0
-            ) {where} ORDER BY created_at DESC, id DESC LIMIT ?
+            ) AS follow_up {where} ORDER BY created_at DESC, id DESC LIMIT ?
         """
-        with self._lock:
-            rows = self._conn.execute(sql, (*params, limit)).fetchall()
+        rows = self.store.rows(sql, (*params, limit))
         items = []
         for answer_id, coll, question, answer_json, created, kind, user_id in rows:
             data = json.loads(answer_json)

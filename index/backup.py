@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -162,9 +161,7 @@ def iter_lines(path: Path) -> Iterator[str]:
 def exported(store: Store, collection: str) -> Iterator[tuple[int, Iterator[ExportedArticle]]]:
     """(count, articles) of a collection from ONE read transaction: a consistent snapshot
     even while another process writes (WAL readers see the state at their first read)."""
-    conn = sqlite3.connect(store.path, timeout=60, isolation_level=None)
-    try:
-        conn.execute("BEGIN")
+    with store.reading() as conn:
         count = conn.execute(
             "SELECT COUNT(*) FROM articles WHERE collection = ?", (collection,)
         ).fetchone()[0]
@@ -174,6 +171,3 @@ def exported(store: Store, collection: str) -> Iterator[tuple[int, Iterator[Expo
             (collection,),
         )
         yield int(count), (ExportedArticle(*row) for row in rows)
-        conn.execute("COMMIT")
-    finally:
-        conn.close()

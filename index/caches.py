@@ -232,13 +232,26 @@ class CacheManager:
 
     def expected_manifest(self) -> dict[str, Any]:
         """What a manifest must say, besides the change id, for its caches to be used."""
-        return {
+        expected: dict[str, Any] = {
             "format": CACHE_FORMAT,
             "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "dimension": self.dimension,
             "bm25s": _bm25s_version(),
         }
+        store = self.store.identity()  # a server's database: the data dir may be re-pointed
+        if store is not None:
+            expected["store"] = store
+        return expected
+
+    def _mismatches(self, manifest: dict[str, Any]) -> list[str]:
+        """How a manifest differs from `expected_manifest`. One without a store id was saved
+        before the store moved to this server by `briefbot migrate` (ids kept): it holds."""
+        return [
+            f"manifest {key} is {manifest.get(key)!r}, expected {value!r}"
+            for key, value in self.expected_manifest().items()
+            if manifest.get(key) != value and (key != "store" or "store" in manifest)
+        ]
 
     def status(self, collection: str) -> tuple[list[str], str | None]:
         """(problems, behind): damage found, and why the saved caches are merely behind the
@@ -254,11 +267,7 @@ class CacheManager:
         process): usable when the manifest matches this model and format and the main files
         hold exactly the store's chunks up to their highest id. Else None (full rebuild)."""
         manifest = self.read_manifest(collection)
-        if (
-            manifest is None
-            or any(manifest.get(key) != value for key, value in self.expected_manifest().items())
-            or self._built_otherwise(manifest)
-        ):
+        if manifest is None or self._mismatches(manifest) or self._built_otherwise(manifest):
             return None
         try:
             vectors, lexical = self._read_files(collection, manifest)
@@ -326,11 +335,7 @@ class CacheManager:
                 return _Check(change, ["manifest missing or unreadable"])
             # No folder yet: the first add has not saved caches yet (or died before it did).
             return _Check(change, [], None, "no caches saved yet" if chunk_ids else None)
-        problems = [
-            f"manifest {key} is {manifest.get(key)!r}, expected {value!r}"
-            for key, value in self.expected_manifest().items()
-            if manifest.get(key) != value
-        ]
+        problems = self._mismatches(manifest)
         built_at = manifest.get("change_id")
         behind = None
         if isinstance(built_at, int) and built_at < change:
@@ -472,12 +477,8 @@ class CacheManager:
     def _write_manifest(self, cache: CollectionCache, files: tuple[str, str]) -> None:
         vectors_name, lexical_name = files
         manifest = {
-            "format": CACHE_FORMAT,
-            "schema_version": SCHEMA_VERSION,
+            **self.expected_manifest(),
             "collection": cache.collection,
-            "model": self.model,
-            "dimension": self.dimension,
-            "bm25s": _bm25s_version(),
             "change_id": cache.change_id,
             "chunk_count": cache.vectors.size,
             "main_chunk_count": cache.vectors.main.size,

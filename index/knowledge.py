@@ -57,6 +57,16 @@ ProgressCallback = Callable[[AddOutcome], None]
 ROUND_BATCHES_PER_CORE = 12
 
 
+def open_store(settings: IndexSettings, data_dir: Path | None = None) -> Store:
+    """The store the settings name: PostgreSQL when BRIEFBOT_STORE_URL is set, else the
+    SQLite file in the data dir (psycopg is imported only then: nothing to load otherwise)."""
+    if settings.store_url is not None:
+        from index.pg_store import PgStore
+
+        return PgStore(settings.store_url.get_secret_value())
+    return Store(Path(data_dir or settings.data_dir) / DB_FILE)
+
+
 def content_hash(text: str) -> str:
     """Identity of an article's content: its clean text, case and spacing folded."""
     return hashlib.sha256(" ".join(text.lower().split()).encode("utf-8")).hexdigest()
@@ -77,14 +87,18 @@ class KnowledgeBase:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:  # settings checked it; the disk may still say no
             raise InputError(f"cannot create the data dir {self.data_dir}: {exc}") from exc
-        self.store = Store(self.data_dir / DB_FILE)
+        self.store = open_store(settings, self.data_dir)
         self._embedder = embedder
         self._caches: CacheManager | None = None
         self._write_lock = threading.RLock()
         self._file_lock = FileLock(str(self.data_dir / "write.lock"), timeout=600)
         self._duplicates = DuplicateFinder(self.store)
         if check_model:
-            self._check_model_name()
+            try:
+                self._check_model_name()
+            except BriefbotError:
+                self.store.close()  # a server store holds a pool of connections
+                raise
 
     # -- setup --------------------------------------------------------------------------
     @property
@@ -133,8 +147,9 @@ class KnowledgeBase:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """One writer per data dir: threads of this process, then other processes."""
-        with self._write_lock, self._file_lock:
+        """One writer per data dir: threads of this process, then other processes; on a
+        shared server store, also one writer among every process using it."""
+        with self._write_lock, self._file_lock, self.store.writer_lock():
             yield
 
     @contextmanager
@@ -150,7 +165,8 @@ class KnowledgeBase:
                 yield False
                 return
             try:
-                yield True
+                with self.store.writer_lock(wait=False) as free:
+                    yield free
             finally:
                 self._file_lock.release()
         finally:
@@ -197,7 +213,9 @@ class KnowledgeBase:
         if batch:
             touched |= self._add_batch(batch, outcomes, progress, options)
         if touched:
-            with self.writing():
+            # The data dir's lock only: the caches are this data dir's, and other processes'
+            # writes to a shared store need not wait for a rebuild here.
+            with self._write_lock, self._file_lock:
                 self.caches.refresh(collection)
         return outcomes
 
@@ -290,9 +308,7 @@ class KnowledgeBase:
         vectors = embed_chunked(self.embedder, [prepared[i].new.chunks for i in todo])
         result = list(prepared)
         for i, found in zip(todo, vectors, strict=True):
-            new = replace(
-                prepared[i].new, vectors=found.chunks, sentence_vectors=found.sentences
-            )
+            new = replace(prepared[i].new, vectors=found.chunks, sentence_vectors=found.sentences)
             result[i] = replace(prepared[i], new=new)
         return result
 
@@ -440,9 +456,7 @@ class KnowledgeBase:
             if behind:
                 notes.append(f"{name}: {behind}; they catch up on next use (not damage)")
             problems.extend(f"{name}: {p}" for p in found)
-        return VerifyReport(
-            not problems, tuple(problems), tuple(repaired), checked, tuple(notes)
-        )
+        return VerifyReport(not problems, tuple(problems), tuple(repaired), checked, tuple(notes))
 
 
 @dataclass(frozen=True)

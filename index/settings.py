@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.setting_checks import BUNDLED_MODEL, folder_problem, model_problem
@@ -110,6 +111,24 @@ class IndexSettings(BaseSettings):
         "past it the least recently used are dropped (reloaded on next use). 0 = no limit.",
     )
 
+    # A shared store on a PostgreSQL server (docs/SCALING.md); unset: the SQLite file in the
+    # data dir. A SecretStr: a password in the URL never shows in a repr, a log or an error.
+    store_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://user@host:port/db to keep the store on PostgreSQL; the "
+        "password from the URL or PGPASSWORD. Unset: SQLite in the data dir.",
+    )
+
+    @field_validator("store_url")
+    @classmethod
+    def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        problem = store_url_problem(value.get_secret_value())
+        if problem:
+            raise ValueError(problem)
+        return value
+
     # Paths and models are checked when the settings are read: a wrong one is one line
     # naming the setting, before any work, never a traceback from deep inside a command.
     @field_validator("data_dir", "model_cache_dir")
@@ -127,3 +146,31 @@ class IndexSettings(BaseSettings):
         if problem:
             raise ValueError(problem)
         return value
+
+
+def masked_url(url: str) -> str:
+    """The URL as it may be shown: a password in it becomes '***' (the rest is not secret)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
+    netloc = f"{parts.username or ''}:***@{host}"
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def store_url_problem(url: str) -> str | None:
+    """Why this is not a usable postgresql:// URL (never quoting it: it may hold a password)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if parts.scheme not in ("postgresql", "postgres"):
+        return f"use a postgresql://user@host:port/database URL (not {parts.scheme or 'no'}://)"
+    if not parts.path.strip("/"):
+        return f"name the database: {masked_url(url)}/<database>"
+    return None

@@ -28,11 +28,13 @@ class ReindexStaging:
     def start(self, model: str) -> None:
         """Begin (or resume, for the same model) staging new vectors beside the live ones."""
         self.store.check_before_writing()
-        with self.store.transaction() as conn:
-            conn.execute(
+        self.store.ensure_tables(
+            [
                 "CREATE TABLE IF NOT EXISTS staged_vectors (chunk_id INTEGER PRIMARY KEY, "
                 "vector BLOB NOT NULL, sentence_vectors BLOB NOT NULL DEFAULT x'')"
-            )
+            ]
+        )
+        with self.store.transaction() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'reindex_model'").fetchone()
             if row is None or row[0] != model:
                 conn.execute("DELETE FROM staged_vectors")
@@ -45,7 +47,7 @@ class ReindexStaging:
     def unstaged_chunks(self, limit: int) -> list[tuple[int, ChunkDraft]]:
         """(chunk id, chunk with its sentences) of chunks that have no staged vector yet."""
         rows = self.store.rows(
-            "SELECT c.id, c.ordinal, c.start, c.end, c.text, c.sentences FROM chunks c "
+            'SELECT c.id, c.ordinal, c.start, c."end", c.text, c.sentences FROM chunks c '
             "WHERE NOT EXISTS (SELECT 1 FROM staged_vectors s WHERE s.chunk_id = c.id) "
             "ORDER BY c.id LIMIT ?",
             (limit,),
@@ -69,8 +71,9 @@ class ReindexStaging:
     ) -> None:
         with self.store.transaction() as conn:
             conn.executemany(
-                "INSERT OR REPLACE INTO staged_vectors(chunk_id, vector, sentence_vectors) "
-                "VALUES (?, ?, ?)",
+                "INSERT INTO staged_vectors(chunk_id, vector, sentence_vectors) VALUES (?, ?, ?) "
+                "ON CONFLICT(chunk_id) DO UPDATE SET vector = excluded.vector, "
+                "sentence_vectors = excluded.sentence_vectors",
                 [
                     (
                         int(i),

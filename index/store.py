@@ -22,7 +22,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from index.errors import CorruptStoreError, InputError, NotFoundError, StoreUnavailableError
+from index.errors import (
+    BriefbotError,
+    CorruptStoreError,
+    InputError,
+    NotFoundError,
+    StoreUnavailableError,
+)
 from index.models import Article, ChunkDraft, Sentence
 from index.wording import counted
 
@@ -112,7 +118,16 @@ def check_collection_name(name: str) -> str:
 
 
 class Store:
-    """One SQLite file; a connection per thread, writes serialized by the caller's lock."""
+    """One SQLite file; a connection per thread, writes serialized by the caller's lock.
+
+    The SQL here is written to mean the same on PostgreSQL (`index/pg_store.py` subclasses
+    this and overrides only connections, transactions and the checks SQLite alone has):
+    `?` placeholders (translated there), RETURNING instead of lastrowid, the column "end"
+    quoted, standard upserts. Companions (feeds, reindex staging, the bot's feedback) use
+    `transaction`, `reading`, `rows` and `ensure_tables` the same way.
+    """
+
+    backend = "sqlite"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -171,17 +186,54 @@ class Store:
         """
         if self._checked:
             return
-        try:
-            problems = [str(r[0]) for r in self._conn().execute("PRAGMA quick_check").fetchall()]
-        except sqlite3.DatabaseError as exc:
-            problems = [str(exc)]
-        problems = [p for p in problems if p != "ok"]
+        problems = self._page_problems()
         if problems:
             raise CorruptStoreError(
                 f"{self.path}: the database is damaged ({'; '.join(problems[:3])}); nothing was "
                 "written. Restore it from a backup (briefbot import) into a new data dir."
             )
         self._checked = True
+
+    def _page_problems(self) -> list[str]:
+        """What SQLite's `quick_check` finds wrong with the file's pages (none: [])."""
+        try:
+            problems = [str(r[0]) for r in self._conn().execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+        return [p for p in problems if p != "ok"]
+
+    def describe(self) -> str:
+        """Where the store is, for messages (a server's URL never shows its password)."""
+        return str(self.path)
+
+    def identity(self) -> str | None:
+        """Which database this is, for the caches' manifest; None for the SQLite file, whose
+        caches live beside it in the same data dir (a server's are in each process's)."""
+        return None
+
+    def ensure_tables(self, statements: Sequence[str]) -> None:
+        """Create a companion's tables (CREATE ... IF NOT EXISTS, SQLite's dialect) in one
+        transaction. A server store has them from its versioned migrations instead."""
+        with self.transaction() as conn:
+            for statement in statements:
+                if statement.strip():
+                    conn.execute(statement)
+
+    @contextmanager
+    def writer_lock(self, wait: bool = True) -> Iterator[bool]:
+        """Writers of other processes that share this store without sharing the data dir's
+        lock file: none for a SQLite file (its data dir's lock covers every writer)."""
+        yield True
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """One consistent read transaction: everything read inside sees the same state."""
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -304,7 +356,7 @@ class Store:
         )
 
     def chunks_by_ids(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
-        rows = self._chunk_rows("id, article_id, start, end, text, sentences", ids)
+        rows = self._chunk_rows('id, article_id, start, "end", text, sentences', ids)
         return {int(r[0]): _chunk_from_row(r) for r in rows}
 
     def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
@@ -319,18 +371,14 @@ class Store:
 
     def snapshot(self, collection: str) -> tuple[int, list[StoredChunk], np.ndarray]:
         """(change id, chunks, vectors) of a collection, read in one consistent transaction."""
-        conn = self._conn()
-        conn.execute("BEGIN")
-        try:
+        with self.reading() as conn:
             change = self.change_id(collection)
             rows = conn.execute(
-                "SELECT c.id, c.article_id, c.start, c.end, c.text, c.sentences, c.vector, "
+                'SELECT c.id, c.article_id, c.start, c."end", c.text, c.sentences, c.vector, '
                 "a.title FROM chunks c JOIN articles a ON a.id = c.article_id "
                 "WHERE c.collection = ? ORDER BY c.id",
                 (collection,),
             ).fetchall()
-        finally:
-            conn.execute("COMMIT")
         chunks = [_chunk_from_row(r) for r in rows]
         if rows:
             vectors = np.vstack([np.frombuffer(r[6], dtype=np.float32) for r in rows])
@@ -344,13 +392,9 @@ class Store:
         """(change id, every chunk id, the chunks with ids above `after_id`, their vectors),
         read in one transaction: what the caches need to catch up without a full rebuild.
         Chunk ids only grow (AUTOINCREMENT), so chunks added later always come above it."""
-        conn = self._conn()
-        conn.execute("BEGIN")
-        try:
+        with self.reading():
             change, ids = self.change_id(collection), self.chunk_ids(collection)
             rows = self._rows_after(collection, after_id)
-        finally:
-            conn.execute("COMMIT")
         chunks, vectors = _chunks_and_vectors(rows)
         return change, ids, chunks, vectors
 
@@ -359,17 +403,13 @@ class Store:
     ) -> tuple[int, int, list[StoredChunk], np.ndarray]:
         """Like `chunks_since`, with how many chunks have ids up to `after_id` instead of
         every id (what an add needs: reading 100k ids per add is most of its cost)."""
-        conn = self._conn()
-        conn.execute("BEGIN")
-        try:
+        with self.reading() as conn:
             change = self.change_id(collection)
             below = conn.execute(
                 "SELECT COUNT(*) FROM chunks WHERE collection = ? AND id <= ?",
                 (collection, after_id),
             ).fetchone()[0]
             rows = self._rows_after(collection, after_id)
-        finally:
-            conn.execute("COMMIT")
         chunks, vectors = _chunks_and_vectors(rows)
         return change, int(below), chunks, vectors
 
@@ -377,7 +417,7 @@ class Store:
         return (
             self._conn()
             .execute(
-                "SELECT c.id, c.article_id, c.start, c.end, c.text, c.sentences, c.vector, "
+                'SELECT c.id, c.article_id, c.start, c."end", c.text, c.sentences, c.vector, '
                 "a.title FROM chunks c JOIN articles a ON a.id = c.article_id "
                 "WHERE c.collection = ? AND c.id > ? ORDER BY c.id",
                 (collection, after_id),
@@ -387,12 +427,8 @@ class Store:
 
     def chunk_ids_at(self, collection: str) -> tuple[int, list[int]]:
         """(change id, chunk ids) read together: a cache is checked against ONE state."""
-        conn = self._conn()
-        conn.execute("BEGIN")
-        try:
+        with self.reading():
             return self.change_id(collection), self.chunk_ids(collection)
-        finally:
-            conn.execute("COMMIT")
 
     def chunk_ids(self, collection: str) -> list[int]:
         rows = (
@@ -411,6 +447,12 @@ class Store:
             return [f"damaged ({exc}); restore from a backup (briefbot import)"]
         if problems:  # the counts below would read damaged pages
             return problems[:10]
+        return self._consistency_problems()
+
+    def _consistency_problems(self) -> list[str]:
+        """Chunks without their article and articles without chunks (any backend)."""
+        conn = self._conn()
+        problems: list[str] = []
         orphans = conn.execute(
             "SELECT COUNT(*) FROM chunks c LEFT JOIN articles a ON a.id = c.article_id "
             "WHERE a.id IS NULL OR a.collection != c.collection"
@@ -435,7 +477,7 @@ class Store:
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO collections(name, change_id) VALUES (?, 1) "
-                "ON CONFLICT(name) DO UPDATE SET change_id = change_id + 1",
+                "ON CONFLICT(name) DO UPDATE SET change_id = collections.change_id + 1",
                 (new.collection,),
             )
             values = (
@@ -451,10 +493,10 @@ class Store:
             if replace_id is None:
                 cursor = conn.execute(
                     "INSERT INTO articles(collection, title, source, url, published, added_at, "
-                    "content_hash, raw_text, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "content_hash, raw_text, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (new.collection, *values),
                 )
-                article_id = int(cursor.lastrowid or 0)
+                article_id = int(cursor.fetchone()[0])
             else:
                 article_id = replace_id
                 conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
@@ -464,7 +506,7 @@ class Store:
                     (*values, article_id),
                 )
             conn.executemany(
-                "INSERT INTO chunks(article_id, collection, ordinal, start, end, text, "
+                'INSERT INTO chunks(article_id, collection, ordinal, start, "end", text, '
                 "sentences, vector, sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
@@ -501,12 +543,13 @@ class Store:
         self.get_article(collection, article_id)
         self.check_before_writing()
         with self.transaction() as conn:
+            _bump(conn, collection)
             conn.execute(
                 f"UPDATE articles SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
                 (*values, article_id),
             )
             if "title" in changes:
-                kept = "article_id, collection, ordinal, start, end, text, sentences, vector, "
+                kept = 'article_id, collection, ordinal, start, "end", text, sentences, vector, '
                 kept += "sentence_vectors"
                 (old_last,) = conn.execute(
                     "SELECT MAX(id) FROM chunks WHERE article_id = ?", (article_id,)
@@ -519,19 +562,14 @@ class Store:
                 conn.execute(
                     "DELETE FROM chunks WHERE article_id = ? AND id <= ?", (article_id, old_last)
                 )
-            conn.execute(
-                "UPDATE collections SET change_id = change_id + 1 WHERE name = ?", (collection,)
-            )
 
     def delete_article(self, collection: str, article_id: int) -> Article:
         article = self.get_article(collection, article_id)
         self.check_before_writing()
         with self.transaction() as conn:
+            _bump(conn, collection)
             conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
             conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
-            conn.execute(
-                "UPDATE collections SET change_id = change_id + 1 WHERE name = ?", (collection,)
-            )
         return article
 
     # -- helpers ------------------------------------------------------------------------
@@ -580,6 +618,18 @@ def store_error(
     )
 
 
+# Other backends' error translators: (their base error class, exception -> Briefbot's).
+FOREIGN_ERRORS: list[tuple[type[BaseException], Callable[[BaseException], BriefbotError]]] = []
+
+
+def foreign_error(exc: BaseException) -> BriefbotError | None:
+    """A server backend's exception as Briefbot's own (None when it is not one of theirs)."""
+    for kind, translate in FOREIGN_ERRORS:
+        if isinstance(exc, kind):
+            return translate(exc)
+    return None
+
+
 def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -587,6 +637,13 @@ def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as exc:
             raise store_error(self.path, exc) from exc
+        except BriefbotError:
+            raise
+        except Exception as exc:
+            translated = foreign_error(exc)
+            if translated is None:
+                raise
+            raise translated from exc
 
     return call
 
@@ -603,6 +660,13 @@ def translating_errors(cls: type[T]) -> type[T]:
 
 
 translating_errors(Store)
+
+
+def _bump(conn: Any, collection: str) -> None:
+    """The collection's change id + 1, first in a write transaction: on a server this locks
+    the collection's row, so writers of one collection commit in the order their chunk ids
+    were given (the caches catch up by reading ids above the highest they hold)."""
+    conn.execute("UPDATE collections SET change_id = change_id + 1 WHERE name = ?", (collection,))
 
 
 def _per_chunk(new: NewArticle) -> Sequence[np.ndarray]:

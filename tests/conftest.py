@@ -32,13 +32,21 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles"
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test gets its own data dir and no .env or LLM/Discord settings from the machine."""
     monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DISCORD_TOKEN", "BRIEFBOT_EMBEDDING_MODEL"):
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "DISCORD_TOKEN",
+        "BRIEFBOT_EMBEDDING_MODEL",
+        "BRIEFBOT_STORE_URL",
+        "PGPASSWORD",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    """Read after `backend` (when a test uses it), so it names that test's store."""
     return Settings(data_dir=tmp_path / "data")
 
 
@@ -86,6 +94,53 @@ def real_embedder():
     from index.settings import IndexSettings
 
     return make_embedder(IndexSettings())
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The PostgreSQL server of the session (tests/pg_server.py): CI's, or a private cluster
+    started here; the tests that need it skip, saying why, only when PostgreSQL is absent."""
+    from tests.pg_server import PgServer, pg_bin, private_cluster
+
+    url = os.environ.get("BRIEFBOT_TEST_POSTGRES_URL")
+    if url:
+        data = os.environ.get("BRIEFBOT_TEST_POSTGRES_DATA")
+        yield PgServer(url, Path(data) if data else None, pg_bin())
+        return
+    bin_dir = pg_bin()
+    if bin_dir is None or not (bin_dir / "initdb").exists():
+        pytest.skip("PostgreSQL is not installed (no initdb/pg_ctl; apt-get install postgresql)")
+    with private_cluster(bin_dir) as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The URL of a fresh, empty database for this test. Stores a test left open are closed
+    before the database is dropped (their pools would keep reconnecting to it)."""
+    from index.pg_store import PgStore
+
+    opened: list[PgStore] = []
+    original = PgStore.__init__
+
+    def recording(self: PgStore, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        opened.append(self)
+
+    monkeypatch.setattr(PgStore, "__init__", recording)
+    with pg_server.database() as url:
+        yield url
+        for store in opened:
+            store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test on each store: every Settings (fixtures, the CLI, child processes) reads
+    BRIEFBOT_STORE_URL, set here to a fresh database for the PostgreSQL run."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("BRIEFBOT_STORE_URL", request.getfixturevalue("pg_url"))
+    return str(request.param)
 
 
 def needs_shared(path: Path) -> None:

@@ -90,7 +90,7 @@ class BriefbotClient(commands.AutoShardedBot):
         )
         self.service = service
         self.settings = settings
-        self.feedback = feedback or FeedbackStore(settings.data_dir)
+        self.feedback = feedback or FeedbackStore(service.knowledge.store)
         self.cooldowns = cooldowns or Cooldowns()
         self.feed_task: asyncio.Task[None] | None = None
 

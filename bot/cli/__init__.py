@@ -46,6 +46,9 @@ def _configure_logging(verbose: bool) -> None:
     for noisy in ("bm25s", "faiss", "sentence_transformers", "httpx", "filelock"):
         logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
     logging.getLogger("index.onnx_embedding").setLevel(logging.INFO)
+    # The pool's reconnect attempts while a PostgreSQL store is down: the command's own error
+    # is the one line that says so.
+    logging.getLogger("psycopg.pool").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:

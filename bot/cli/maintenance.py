@@ -1,4 +1,4 @@
-"""Keeping the index and the bot running: stats, verify, reindex, run, feedback."""
+"""Keeping the index and the bot running: stats, verify, reindex, run, feedback, migrate."""
 
 from __future__ import annotations
 
@@ -114,12 +114,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 )
 def feedback(settings: Settings, args: argparse.Namespace) -> int:
     from bot.feedback import FeedbackStore
+    from index.knowledge import open_store
 
-    store = FeedbackStore(settings.data_dir)
+    store = FeedbackStore(open_store(settings))
     try:
         items = store.to_follow_up(args.collection, at_least_one("--limit", args.limit))
     finally:
-        store.close()
+        store.store.close()
 
     def human(out: Any) -> None:
         if not items:
@@ -133,4 +134,49 @@ def feedback(settings: Settings, args: argparse.Namespace) -> int:
             )
 
     emit(args, items, human)
+    return 0
+
+
+@command(
+    "migrate",
+    "copy this data dir's SQLite store into PostgreSQL (docs/SCALING.md)",
+    arg("--to", metavar="URL", help="postgresql://user@host:port/db (default BRIEFBOT_STORE_URL)"),
+    arg("--replace", action="store_true", help="empty a target that holds data first"),
+    arg("--json", action="store_true", help="machine-readable output"),
+    uses_index=False,
+    common=False,
+    description="Copy every collection, article, chunk, vector, feed and feedback row of the "
+    "data dir's SQLite store into an empty PostgreSQL database in one transaction (all or "
+    "nothing), keeping ids. Give the password with PGPASSWORD rather than in the URL.",
+)
+def migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from index.errors import InputError
+    from index.knowledge import DB_FILE
+    from index.migrate import migrate_store
+    from index.pg_store import PgStore
+    from index.settings import store_url_problem
+    from index.store import Store
+
+    url = args.to or (settings.store_url.get_secret_value() if settings.store_url else None)
+    if not url:
+        raise InputError("say where to: --to postgresql://user@host:port/db")
+    problem = store_url_problem(url)
+    if problem:
+        raise InputError(f"--to: {problem}")
+    path = settings.data_dir / DB_FILE
+    if not path.is_file():
+        raise InputError(f"no SQLite store to migrate at {path} (see --data-dir)")
+    source, target = Store(path), PgStore(url)
+    try:
+        report = migrate_store(source, target, args.replace)
+    finally:
+        source.close()
+        target.close()
+    data = {"target": report.target, "replaced": report.replaced, "counts": report.counts}
+
+    def human(out: Any) -> None:
+        copied = ", ".join(f"{n:,} {table.replace('_', ' ')}" for table, n in report.counts.items())
+        out.print(f"migrated {path} into {report.target}: {copied}")
+
+    emit(args, data, human)
     return 0

@@ -119,9 +119,7 @@ class FeedState:
         self.store = store
         self.path = store.path
         try:
-            with self.store.transaction() as conn:
-                for statement in _SCHEMA:
-                    conn.execute(statement)
+            self.store.ensure_tables(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise store_error(self.path, exc) from exc
 
@@ -187,10 +185,10 @@ class FeedState:
                     )
                 cursor = conn.execute(
                     "INSERT INTO feeds(collection, url, feed_url, title, channel_id, added_at, "
-                    "next_poll) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "next_poll) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (collection, url, feed_url, title, channel, now, now),
                 )
-                feed_id, created = int(cursor.lastrowid or 0), True
+                feed_id, created = int(cursor.fetchone()[0]), True
         return self.feed(feed_id), created
 
     def remove_feed(self, feed: FeedInfo) -> None:

@@ -71,12 +71,19 @@ def test_check_without_a_token_is_not_ready(capsys, fake_model):
     assert out.rstrip().endswith("NOT ready: set DISCORD_TOKEN (environment or .env)")
 
 
-def test_feedback_lists_abstentions_as_json(capsys, tmp_path):
-    store = FeedbackStore(tmp_path / "data")
+@pytest.mark.usefixtures("backend")
+def test_feedback_lists_abstentions_as_json(capsys, settings):
+    from index.knowledge import open_store
+
+    shared = open_store(settings)
+    store = FeedbackStore(shared)
     answer_id = store.record_answer("guild-1", "who?", {"abstained": False, "answer": "X"})
     store.vote(answer_id, 7, up=False)
+    store.vote(answer_id, 7, up=False)  # voting again changes the vote, never adds one
     store.record_answer("guild-1", "what?", {"abstained": True, "answer": "not said"})
+    assert store.answer(answer_id).question == "who?"
     store.close()
+    shared.close()
     assert cli.main(["feedback", "--json"]) == 0
     items = json.loads(capsys.readouterr().out)
     assert {(i["kind"], i["question"]) for i in items} == {("abstained", "what?"), ("down", "who?")}

@@ -17,6 +17,9 @@ from index.reindex import reindex
 from index.staging import ReindexStaging
 from tests.conftest import HashingEmbedder, search
 
+# The same behaviour on both stores (tests/conftest.py `backend`).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def articles(count: int, tag: str = "a") -> list[RawArticle]:
     return [

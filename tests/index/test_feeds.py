@@ -35,6 +35,9 @@ from tests.feed_fixtures import (
 )
 from tests.ingest_fixtures import SYNDICATED, Route, gzip_bomb, html_route
 
+# The same behaviour on both stores (tests/conftest.py `backend`).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 class FakeClock:
     def __init__(self, now: float = 1_760_000_000.0) -> None:
@@ -402,11 +405,9 @@ def test_updated_entry_whose_page_is_down_keeps_the_full_story(poller, kb, serve
 
 
 def test_store_errors_in_the_feed_tables_are_briefbots_own(poller, kb):
-    import sqlite3
-
     from index.errors import StoreUnavailableError
 
-    with sqlite3.connect(kb.store.path) as raw:
+    with kb.store.transaction() as raw:
         raw.execute("DROP TABLE feed_entries")
         raw.execute("DROP TABLE feeds")
     with pytest.raises(StoreUnavailableError, match="cannot be used right now"):

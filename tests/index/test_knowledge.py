@@ -1,5 +1,4 @@
 import json
-import sqlite3
 
 import pytest
 
@@ -7,6 +6,9 @@ from index.errors import CorruptStoreError, IndexMismatchError, InputError, NotF
 from index.knowledge import KnowledgeBase
 from index.models import RawArticle
 from tests.conftest import HashingEmbedder, search
+
+# The same behaviour on both stores (tests/conftest.py `backend`).
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def article(text, title="A title", url=None, origin="t"):
@@ -118,7 +120,9 @@ def test_other_model_is_refused(settings, fake_embedder):
         KnowledgeBase(settings, embedder=HashingEmbedder(dimension=32, name="hashing:64")).caches  # noqa: B018
 
 
-def test_corrupt_sqlite_gives_clear_error(settings, fake_embedder):
+def test_corrupt_sqlite_gives_clear_error(settings, fake_embedder, backend):
+    if backend != "sqlite":
+        pytest.skip("about the SQLite file; a server checks its own pages")
     settings.data_dir.mkdir(parents=True)
     (settings.data_dir / "briefbot.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(CorruptStoreError, match="damaged"):
@@ -127,6 +131,5 @@ def test_corrupt_sqlite_gives_clear_error(settings, fake_embedder):
 
 def test_store_rows_are_consistent(kb):
     kb.add([article(TROOPS), article(PAY)])
-    conn = sqlite3.connect(kb.store.path)
-    chunks = conn.execute("SELECT COUNT(*), SUM(length(vector)) FROM chunks").fetchone()
+    chunks = kb.store.rows("SELECT COUNT(*), SUM(length(vector)) FROM chunks")[0]
     assert chunks[1] == chunks[0] * 64 * 4

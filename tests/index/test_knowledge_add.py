@@ -13,6 +13,9 @@ from index.knowledge import KnowledgeBase
 from index.models import Overrides, RawArticle
 from tests.conftest import HashingEmbedder, search
 
+# The same behaviour on both stores (tests/conftest.py `backend`).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def story(n: int, sentences: int = 6) -> RawArticle:
     body = " ".join(
