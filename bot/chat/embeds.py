@@ -83,6 +83,12 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _title_line(title: object) -> str:
+    """A title on one line; one of only spaces or line breaks ("\r") would leave a field
+    without a name, which Discord refuses."""
+    return _one_line(str(title or "")) or "untitled"
+
+
 def _marked(text: str, start: int, end: int) -> str:
     """Escaped text with [start, end) in bold (the answering span)."""
     if start < 0 or end <= start:
@@ -119,7 +125,7 @@ def _citation_quote(c: Citation, limit: int, label: str = "") -> str:
 def _group_name(group: CitationGroup, abstained: bool) -> str:
     """The field name: the article's title, said once, marked when none of it is evidence."""
     marker = citation_marker(group.answers, abstained)
-    return trim(discord_escape(_one_line(group.article.title)), FIELD_NAME - len(marker)) + marker
+    return trim(discord_escape(_title_line(group.article.title)), FIELD_NAME - len(marker)) + marker
 
 
 def _group_value(group: CitationGroup, limit: int) -> str:
@@ -199,7 +205,7 @@ def sources_embed(answer_data: dict[str, Any]) -> discord.Embed:
     per_field = min(FIELD_VALUE, (EMBED_TOTAL - 400) // len(citations) - FIELD_NAME)
     first_of: dict[Any, Any] = {}  # article id -> the number of its first passage
     for c in citations:
-        name = discord_escape(_one_line(str(c.get("title") or "untitled")))
+        name = discord_escape(_title_line(c.get("title")))
         marker = citation_marker(
             c.get("answers", True) is not False, bool(answer_data.get("abstained"))
         )

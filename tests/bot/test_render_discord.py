@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import discord
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -119,6 +120,30 @@ def test_answer_embed_respects_every_limit_and_has_no_live_mention(answer, read_
     assert len(embed.fields) <= embeds.DISCORD_CITATIONS
     for text in strings(embed):
         assert not LIVE_MENTION.search(text)
+
+
+@pytest.mark.parametrize("title", ["\r", " \n\t "])
+def test_a_title_of_only_line_breaks_still_names_its_field(title):
+    passage = Passage(
+        chunk_id=1,
+        article=article(title, None, None),
+        text="x",
+        start=0,
+        end=1,
+        sentences=(Sentence(0, 1),),
+        score=0.5,
+    )
+    cited = Answer(
+        question="q",
+        text="x",
+        abstained=False,
+        citations=(Citation(n=1, passage=passage, sentence=None, highlight=None, score=0.5),),
+        mode="extractive",
+        timings_ms={"total": 1.0},
+    )
+    for embed in (embeds.answer_embed(cited), embeds.sources_embed(render.answer_json(cited))):
+        assert embed_problems(embed) == []
+        assert "untitled" in embed.fields[0].name
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=SLOW_OK)
