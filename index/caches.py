@@ -203,6 +203,12 @@ class CacheManager:
         with self._lock:
             return self._loaded.names()
 
+    def peek(self, collection: str) -> CollectionCache | None:
+        """The held caches of a collection as they are (not loaded, not counted as used), or
+        None: what the next question starts from, for checks and benchmarks."""
+        with self._lock:
+            return self._loaded.peek(collection)
+
     def folder(self, collection: str) -> Path:
         return self.root / "collections" / collection
 

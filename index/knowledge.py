@@ -172,6 +172,11 @@ class KnowledgeBase:
         """Whether a change listener runs (connected or reconnecting)."""
         return self._listener is not None and self._listener.running
 
+    def wait_listening(self, timeout: float) -> bool:
+        """Whether the listener's LISTEN is in force within `timeout` seconds (it connects in
+        its own thread; tests and benchmarks wait for it before writing)."""
+        return self._listener is not None and self._listener.listening.wait(timeout)
+
     def stop_listening(self) -> None:
         if self._listener is not None:
             if not self._listener.stop():

@@ -49,7 +49,7 @@ def knowledge(tmp_path, name: str, url: str) -> KnowledgeBase:
 
 
 def held_cache(kb: KnowledgeBase, collection: str = "default"):
-    return kb.caches._loaded.peek(collection)
+    return kb.caches.peek(collection)
 
 
 def test_payloads_are_parsed_from_the_last_colon():
@@ -96,7 +96,7 @@ def test_a_held_collection_is_refreshed_before_any_question(pg_url, tmp_path):
         writer.add([story(1)])
         assert search(reader, "default", "harbour s1 reopened")[0].article.title == "s 1"
         assert reader.start_listening() and reader.listening
-        assert reader._listener is not None and reader._listener.listening.wait(WAIT)
+        assert reader.wait_listening(WAIT)
         before = held_cache(reader)
         writer.add([story(2)])
         assert eventually(lambda: held_cache(reader).change_id == 2)  # no question asked
@@ -124,9 +124,7 @@ def test_the_listener_survives_a_server_restart_and_refreshes_after_it(pg_server
         writer.add([story(1)])
         search(reader, "default", "harbour s1 reopened")
         reader.start_listening()
-        assert eventually(
-            lambda: reader._listener is not None and reader._listener.listening.is_set()
-        )
+        assert reader.wait_listening(WAIT)
         heard.get(timeout=WAIT)
         pg_server.ctl("restart")
         assert eventually(lambda: len(connections) == 2)  # reconnected after the restart
