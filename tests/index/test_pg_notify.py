@@ -192,3 +192,25 @@ def test_a_failing_refresh_does_not_end_the_listening(pg_url, tmp_path):
 def test_sqlite_has_no_listener(kb):
     assert kb.start_listening() is False and not kb.listening
     assert "briefbot-changes" not in [t.name for t in threading.enumerate()]
+
+
+def test_a_database_at_schema_version_1_is_migrated_to_announce_changes(
+    pg_url, tmp_path, monkeypatch
+):
+    """Deployments made before the trigger get it on their next start."""
+    import index.pg_store as pg
+
+    everything = pg.MIGRATIONS
+    monkeypatch.setattr(pg, "MIGRATIONS", everything[:1])
+    old = pg.PgStore(pg_url)
+    assert old.rows("SELECT MAX(version) FROM briefbot_schema")[0][0] == 1
+    old.close()
+    monkeypatch.setattr(pg, "MIGRATIONS", everything)
+    writer = knowledge(tmp_path, "w", pg_url)
+    ear, heard, _ = listener(pg_url)
+    try:
+        writer.add([story(1)])
+        assert heard.get(timeout=WAIT) == Change("default", 1)
+    finally:
+        assert ear.stop()
+        writer.close()
