@@ -3,7 +3,12 @@ the model, is what is measured: the per-question change-id check, adds and answe
 second, two writer processes on one database, and how soon an article added by one process
 is answerable from another (docs/SCALING.md, "Running at scale").
 
-    python -m benchmarks.pg_store [--articles 200] [--url postgresql://...]
+    python -m benchmarks.scale pg [--articles 200] [--rounds 40] [--url postgresql://...]
+    python -m benchmarks.pg_store ...    (the same, by its older name)
+
+Also measured: the first question in another process after an add, with and without that
+process's change listener (index/pg_notify.py), and how soon the listener has the caches
+current with no question asked.
 
 Without --url (or BRIEFBOT_BENCH_POSTGRES_URL) a private cluster is started in a temp folder
 (tests/pg_server.py: Debian's initdb/pg_ctl) and removed at the end.
@@ -15,14 +20,15 @@ import argparse
 import contextlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+from benchmarks import speed
 from bot.settings import Settings
 from index.embedding import HashingEmbedder
 from index.knowledge import KnowledgeBase
@@ -68,6 +74,13 @@ def server(url: str | None) -> Iterator[str]:
 def knowledge(data_dir: Path, url: str | None) -> KnowledgeBase:
     settings = Settings(data_dir=data_dir, store_url=url)
     return KnowledgeBase(settings, embedder=HashingEmbedder())
+
+
+def timed(call: Callable[..., Any], *args: object) -> tuple[float, Any]:
+    """(seconds, result) of one call."""
+    start = time.perf_counter()
+    result = call(*args)
+    return time.perf_counter() - start, result
 
 
 def per_call_ms(call: object, rounds: int) -> float:
@@ -161,28 +174,97 @@ def visibility(root: Path, url: str, rounds: int) -> dict[str, float]:
     proc.stdin.close()
     proc.wait(timeout=60)
     reader.close()
-    waits.sort()
-    return {
-        "p50_ms": round(statistics.median(waits) * 1000, 1),
-        "p95_ms": round(waits[int(0.95 * (len(waits) - 1))] * 1000, 1),
-        "max_ms": round(waits[-1] * 1000, 1),
-    }
+    return percentiles(waits)
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    """Milliseconds: p50, p95, p99, mean, n (as every benchmark prints them) and the max."""
+    return speed.percentiles([x * 1000 for x in seconds]) | {"max": round(max(seconds) * 1000, 2)}
+
+
+def held_change(kb: KnowledgeBase) -> int:
+    cache = kb.caches.peek("default")
+    return cache.change_id if cache is not None else -1
+
+
+def after_an_add(root: Path, url: str, rounds: int, listen: bool, gap: float) -> dict[str, Any]:
+    """The other process's side of an add, with or without its change listener: how long the
+    first question after the add takes when it comes `gap` seconds after the writer reported
+    it (without the listener it pays for the caches' catch-up; with it, the catch-up was done
+    ahead), against a question when nothing changed; and with the listener, how soon the held
+    caches were current with no question asked."""
+    name = "listening" if listen else "polling"
+    tag = name[:3]  # words of its own: found by them, never an article of another section
+    proc = writer(root / f"w-{name}", url)
+    reader = knowledge(root / f"r-{name}", url)
+    reader.retrieve("default", "harbour reopened")  # the collection's caches held here
+    if listen:
+        reader.start_listening()
+        assert reader.wait_listening(30), "the listener did not connect"
+    assert proc.stdin and proc.stdout
+    firsts: list[float] = []
+    refreshed: list[float] = []
+    for n in range(rounds):
+        before = held_change(reader)
+        proc.stdin.write(f"{tag} {n} 1\n")
+        proc.stdin.flush()
+        if not proc.stdout.readline():
+            raise SystemExit("the writer process stopped")
+        reported = time.perf_counter()
+        while listen and held_change(reader) <= before:
+            if time.perf_counter() - reported > 30:
+                raise SystemExit("the listener did not refresh the caches within 30 s")
+            time.sleep(0.0005)
+        if listen:
+            refreshed.append(time.perf_counter() - reported)
+        time.sleep(max(0.0, reported + gap - time.perf_counter()))
+        question = f"Dispatch {tag}{n} {tag}w{n}x7"
+        seconds, found = timed(reader.retrieve, "default", question, 5)
+        firsts.append(seconds)
+        if not any(p.article.title == f"{tag} {n}" for p in found.passages):
+            raise SystemExit(f"article {tag} {n} not found by the first question")
+    asked = [f"{tag}w{n}x3 harbour" for n in range(rounds)]
+    unchanged = [timed(reader.retrieve, "default", question)[0] for question in asked]
+    proc.stdin.close()
+    proc.wait(timeout=60)
+    reader.close()
+    result: dict[str, Any] = {"first_question": percentiles(firsts)}
+    result["question_nothing_changed"] = percentiles(unchanged)
+    if listen:
+        result["caches_current_without_a_question"] = percentiles(refreshed)
+    return result
+
+
+def measure(articles: int, url: str | None, rounds: int = 40, gap: float = 0.25) -> dict[str, Any]:
+    """Every figure of this benchmark (`python -m benchmarks.scale pg` prints the same)."""
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder, server(url) as database:
+        root = Path(folder)
+        results["sqlite"] = one_process(root / "sqlite", None, articles)
+        results["postgresql"] = one_process(root / "pg", database, articles)
+        results["postgresql_two_writers_adds_per_s"] = two_writers(root, database, articles)
+        results["visible_from_another_process"] = visibility(root, database, rounds)
+        results["after_an_add_in_another_process"] = {
+            "gap_s": gap,
+            "without_listener": after_an_add(root, database, rounds, False, gap),
+            "with_listener": after_an_add(root, database, rounds, True, gap),
+        }
+    results["load_average"] = os.getloadavg()[0]
+    return results
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=40, help="adds timed from another process")
+    parser.add_argument("--url", default=os.environ.get("BRIEFBOT_BENCH_POSTGRES_URL"))
 
 
 def main() -> None:
+    """The old name of `python -m benchmarks.scale pg`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=200)
-    parser.add_argument("--url", default=os.environ.get("BRIEFBOT_BENCH_POSTGRES_URL"))
+    add_arguments(parser)
     args = parser.parse_args()
-    results: dict[str, object] = {}
-    with tempfile.TemporaryDirectory() as folder, server(args.url) as url:
-        root = Path(folder)
-        results["sqlite"] = one_process(root / "sqlite", None, args.articles)
-        results["postgresql"] = one_process(root / "pg", url, args.articles)
-        results["postgresql_two_writers_adds_per_s"] = two_writers(root, url, args.articles)
-        results["visible_from_another_process"] = visibility(root, url, 40)
-    results["load_average"] = os.getloadavg()[0]
-    print(json.dumps(results, indent=2))
+    print(json.dumps(measure(args.articles, args.url, args.rounds), indent=2))
 
 
 if __name__ == "__main__":

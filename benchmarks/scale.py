@@ -22,8 +22,14 @@ its text is its topics' words plus common words drawn from a Zipf distribution. 
 phrases about one or two topics, encoded for real. Passages come from memory
 (`SyntheticPassages`), not SQLite: store reads cost the same at every size (docs/BENCHMARKS.md).
 
-Sections are subcommands so that others (a PostgreSQL two-process section) can be added beside
-`collections` with their own options and results under their own key.
+    python -m benchmarks.scale pg [--articles 200] [--rounds 40] [--url postgresql://...]
+
+`pg` (benchmarks/pg_store.py) runs one PostgreSQL against SQLite with the fake embedder: adds
+and answers per second, two writer processes on one database, how soon an article added by one
+process is answerable from another, and the first question there after an add with and
+without that process's change listener (LISTEN/NOTIFY).
+
+Sections are subcommands, each with its own options and results under its own key.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import pg_store
 from benchmarks.speed import machine, percentiles, rss_mb, say
 from index.offline import quiet_offline_libraries
 
@@ -452,6 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     big.add_argument("--sizes", type=int, nargs="+", help="chunks per collection")
     big.add_argument("--json", type=Path, help="write all figures here")
     big.add_argument("--hnsw", action="store_true", help="measure HNSW too (slow to build)")
+    pg = sections.add_parser("pg", help="PostgreSQL: two processes, one database")
+    pg_store.add_arguments(pg)
+    pg.add_argument("--json", type=Path, help="write all figures here")
     probe = sections.add_parser("probe-rss", help=argparse.SUPPRESS)
     probe.add_argument("work", type=Path)
     args = parser.parse_args(argv)
@@ -464,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
     results = Results({}, machine())
     if args.section == "collections":
         results.figures["collections"] = run_collections(args)
+    if args.section == "pg":
+        results.figures["pg"] = pg_store.measure(args.articles, args.url, args.rounds)
+        say(json.dumps(results.figures["pg"], indent=2))
     results.figures["wall_seconds"] = round(time.perf_counter() - started, 1)
     results.machine["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
     say(f"wall: {results.figures['wall_seconds']} s")

@@ -133,11 +133,19 @@ class HeldCaches:
         self._held.move_to_end(collection)
         return entry[0]
 
-    def put(self, cache: CollectionCache) -> list[str]:
-        """Hold `cache` as the most recently used; returns the collections dropped for it."""
+    def peek(self, collection: str) -> CollectionCache | None:
+        """The held cache without counting it as used (a background refresh is no use)."""
+        entry = self._held.get(collection)
+        return entry[0] if entry is not None else None
+
+    def put(self, cache: CollectionCache, used: bool = True) -> list[str]:
+        """Hold `cache` as the most recently used (with `used=False`, a cache replacing a held
+        one keeps its place); returns the collections dropped for it."""
         size = estimated_bytes(cache)
+        held = cache.collection in self._held
         self._held[cache.collection] = (cache, size)
-        self._held.move_to_end(cache.collection)
+        if used or not held:
+            self._held.move_to_end(cache.collection)
         if self.max_bytes is None:
             return []
         dropped = []
@@ -195,6 +203,12 @@ class CacheManager:
         with self._lock:
             return self._loaded.names()
 
+    def peek(self, collection: str) -> CollectionCache | None:
+        """The held caches of a collection as they are (not loaded, not counted as used), or
+        None: what the next question starts from, for checks and benchmarks."""
+        with self._lock:
+            return self._loaded.peek(collection)
+
     def folder(self, collection: str) -> Path:
         return self.root / "collections" / collection
 
@@ -207,6 +221,20 @@ class CacheManager:
                 cache = self._load_or_build(collection)
                 self._loaded.put(cache)
             return cache
+
+    def catch_up(self, collection: str, change_id: int | None = None) -> bool:
+        """Bring a held collection's caches to the store's state before its next question, as
+        that question would (`get`), when another process announced a change (`change_id`:
+        the change id it reached; None: unknown, check). Collections not held are left to be
+        loaded on first use. Returns whether the caches moved."""
+        with self._lock:
+            cache = self._loaded.peek(collection)
+            if cache is None or (change_id is not None and cache.change_id >= change_id):
+                return False  # not held, or already there (this process wrote it, say)
+            if self.store.change_id(collection) == cache.change_id:
+                return False
+            self._loaded.put(self._load_or_build(collection), used=False)
+            return True
 
     def refresh(self, collection: str) -> CollectionCache:
         """Bring the caches up to the store and save (the caller holds the writer lock): only

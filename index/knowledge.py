@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -43,6 +44,9 @@ from index.retrieval import FusionWeights, RetrievalResult, hybrid_search
 from index.settings import IndexSettings
 from index.similar import DuplicateFinder
 from index.store import NewArticle, Store, check_collection_name
+
+if TYPE_CHECKING:
+    from index.pg_notify import Change, ChangeListener
 
 logger = logging.getLogger(__name__)
 DB_FILE = "briefbot.sqlite3"
@@ -93,6 +97,7 @@ class KnowledgeBase:
         self._write_lock = threading.RLock()
         self._file_lock = FileLock(str(self.data_dir / "write.lock"), timeout=600)
         self._duplicates = DuplicateFinder(self.store)
+        self._listener: ChangeListener | None = None
         if check_model:
             try:
                 self._check_model_name()
@@ -143,7 +148,52 @@ class KnowledgeBase:
         self._caches = None
 
     def close(self) -> None:
+        self.stop_listening()
         self.store.close()
+
+    # -- other processes' changes ---------------------------------------------------------
+    def start_listening(self) -> bool:
+        """On a PostgreSQL store, listen for other processes' writes (index/pg_notify.py) and
+        catch up the caches this process holds before their next question is asked; for a
+        long-running process (the bot). Returns whether a listener runs: SQLite has none (its
+        writers share this machine, and the per-question change-id read sees them)."""
+        if self.settings.store_url is None:
+            return False
+        if self._listener is None:
+            from index.pg_notify import ChangeListener
+
+            url = self.settings.store_url.get_secret_value()
+            self._listener = ChangeListener(url, self._changed, self._check_held)
+        self._listener.start()
+        return True
+
+    @property
+    def listening(self) -> bool:
+        """Whether a change listener runs (connected or reconnecting)."""
+        return self._listener is not None and self._listener.running
+
+    def wait_listening(self, timeout: float) -> bool:
+        """Whether the listener's LISTEN is in force within `timeout` seconds (it connects in
+        its own thread; tests and benchmarks wait for it before writing)."""
+        return self._listener is not None and self._listener.listening.wait(timeout)
+
+    def stop_listening(self) -> None:
+        if self._listener is not None:
+            if not self._listener.stop():
+                logger.warning("the change listener did not stop in time")
+            self._listener = None
+
+    def _changed(self, change: Change) -> None:
+        """Another process (or this one) committed a change: catch up if the caches are held.
+        No cache manager yet means nothing held (and no model to load for it here)."""
+        if self._caches is not None and self._caches.catch_up(change.collection, change.change_id):
+            logger.debug("caches of %r caught up to change %d", change.collection, change.change_id)
+
+    def _check_held(self) -> None:
+        """(Re)connected: changes made while not listening were never announced."""
+        if self._caches is not None:
+            for name in self._caches.held():
+                self._caches.catch_up(name)
 
     @contextmanager
     def writing(self) -> Iterator[None]:

@@ -10,7 +10,9 @@ psycopg's `%s`; only connections, transactions, the schema and the checks that a
 alone differ. The schema is versioned in `briefbot_schema` and migrated on start under an
 advisory lock, so two processes starting at once never race. Vectors are `bytea`, as in SQLite.
 Writers of every process take one advisory lock (`writer_lock`): processes with different data
-dirs share no lock file, and the caches rely on chunk ids growing in commit order.
+dirs share no lock file, and the caches rely on chunk ids growing in commit order. A trigger
+(schema version 2) NOTIFYs `briefbot_changes` with '<collection>:<change id>' whenever a
+write moves a change id, so other processes' caches catch up before their next question.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5  # seconds to reach the server, at start and per new pooled connection
 POOL_TIMEOUT = 5.0  # seconds a call waits for a connection before the store is "unavailable"
 POOL_SIZE = 8
+# Where writes announce '<collection>:<change id>' (index/pg_notify.py listens).
+CHANGES_CHANNEL = "briefbot_changes"
 # Advisory lock keys (any two 64-bit numbers Briefbot owns): migrations, then writers.
 _MIGRATION_LOCK = 0x42726965_66000001
 _WRITER_LOCK = 0x42726965_66000002
@@ -94,6 +98,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f"INSERT INTO meta(key, value) VALUES ('schema_version', '{SCHEMA_VERSION}')",
         # Which database this is: a data dir's caches built from another are never used.
         "INSERT INTO meta(key, value) VALUES ('store_id', gen_random_uuid()::text)",
+    ),
+    (
+        # Every write that moves a collection's change id tells listening processes, in its
+        # own transaction: NOTIFY is delivered on commit and never for a rollback. A trigger,
+        # not a call in each write path, so no write (migrate and import included) forgets.
+        f"""CREATE FUNCTION briefbot_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'UPDATE' AND NEW.change_id = OLD.change_id THEN
+                RETURN NULL;
+            END IF;
+            PERFORM pg_notify('{CHANGES_CHANNEL}', NEW.name || ':' || NEW.change_id);
+            RETURN NULL;
+        END $$""",
+        """CREATE TRIGGER briefbot_changes AFTER INSERT OR UPDATE OF change_id ON collections
+        FOR EACH ROW EXECUTE FUNCTION briefbot_notify_change()""",
     ),
 )
 

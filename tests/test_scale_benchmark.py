@@ -25,3 +25,18 @@ def test_quick_collections_run_reports_every_figure(tmp_path: Path) -> None:
     assert [row["value"] for row in entry["nprobe_sweep"]] == list(scale.QUICK.nprobe_sweep)
     assert [row["value"] for row in entry["hnsw"]["ef_sweep"]] == list(scale.QUICK.ef_sweep)
     assert set(entry["step_ms"]) >= {"encode", "dense_exact", "dense_ivf", "lexical_top_k"}
+
+
+def test_the_postgresql_section_runs_on_a_small_scale(tmp_path, pg_url):
+    """`scale.py pg`: two processes on one database, the first question after an add with and
+    without the change listener (figures printed, none asserted)."""
+    out = tmp_path / "pg.json"
+    assert (
+        scale.main(["pg", "--articles", "6", "--rounds", "3", "--url", pg_url, "--json", str(out)])
+        == 0
+    )
+    figures = json.loads(out.read_text())["figures"]["pg"]
+    after = figures["after_an_add_in_another_process"]
+    assert after["without_listener"]["first_question"]["n"] == 3
+    assert after["with_listener"]["caches_current_without_a_question"]["n"] == 3
+    assert figures["visible_from_another_process"]["n"] == 3

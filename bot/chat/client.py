@@ -125,6 +125,10 @@ class BriefbotClient(commands.AutoShardedBot):
         if problems:
             raise RuntimeError("invalid command definitions: " + "; ".join(problems))
         await self.sync_commands()
+        # On a PostgreSQL store, other processes' writes refresh the caches held here before
+        # the next question (a thread of its own: never this event loop).
+        if self.service.knowledge.start_listening():
+            logger.info("listening for changes to the store by other processes")
         from bot.chat.feed_task import FeedTask
 
         self.feed_task = asyncio.create_task(FeedTask(self).run_forever(), name="feeds")
@@ -168,5 +172,6 @@ class BriefbotClient(commands.AutoShardedBot):
     async def close(self) -> None:
         if self.feed_task is not None:
             self.feed_task.cancel()
+        await asyncio.to_thread(self.service.knowledge.stop_listening)
         await super().close()
         self.feedback.close()

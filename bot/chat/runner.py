@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from index.wording import counted
@@ -78,6 +79,14 @@ def reader_status(settings: Settings) -> str:
     return f"trained model ({MODEL_DIR}, checksum ok)"
 
 
+def store_described(service: Briefbot) -> str:
+    """Which store the bot would use: the SQLite file, or the server's URL (password masked)."""
+    store = service.knowledge.store
+    if store.backend == "postgresql":
+        return f"PostgreSQL {store.describe()} (caches kept current by LISTEN/NOTIFY)"
+    return f"SQLite {Path(store.describe()).resolve()}"
+
+
 def check(settings: Settings, out: TextIO | None = None) -> int:
     """Load everything the bot needs and validate the commands; exit status 0 when ready."""
     out = out or sys.stdout
@@ -100,6 +109,7 @@ def check(settings: Settings, out: TextIO | None = None) -> int:
     finally:
         service.close()
     print(f"data dir: {settings.data_dir.resolve()}", file=out)
+    print(f"store: {store_described(service)}", file=out)
     embedder = service.knowledge.embedder
     backend = getattr(embedder, "backend", "torch")
     print(f"model: {embedder.name} ({dimension} dimensions, {backend})", file=out)

@@ -71,6 +71,24 @@ def test_check_without_a_token_is_not_ready(capsys, fake_model):
     assert out.rstrip().endswith("NOT ready: set DISCORD_TOKEN (environment or .env)")
 
 
+def test_check_names_the_store_with_the_password_masked(backend, capsys, fake_model, monkeypatch):
+    from urllib.parse import urlsplit
+
+    monkeypatch.setenv("DISCORD_TOKEN", FAKE_TOKEN)
+    assert cli.main(["run", "--check"]) == 0
+    out = capsys.readouterr().out
+    [line] = [line for line in out.splitlines() if line.startswith("store: ")]
+    if backend == "sqlite":
+        assert line.startswith("store: SQLite /") and line.endswith("briefbot.sqlite3")
+    else:
+        import os
+
+        url = os.environ["BRIEFBOT_STORE_URL"]
+        password = urlsplit(url).password or ""
+        assert line.startswith("store: PostgreSQL postgresql://briefbot:***@127.0.0.1:")
+        assert password and password not in out
+
+
 @pytest.mark.usefixtures("backend")
 def test_feedback_lists_abstentions_as_json(capsys, settings):
     from index.knowledge import open_store
