@@ -37,6 +37,7 @@ from bot.answer.reader import (
 from index.atomic import write_atomic, write_text_atomic
 from index.offline import quiet_offline_libraries
 from index.onnx_embedding import trace_to_onnx
+from training.extra_data import ExtraDataError, load_extra, title_key
 from training.reader_data import (
     BENCH_PATHS,
     TRAIN_PATH,
@@ -76,6 +77,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--checkpoint", type=Path, help="save torch weights here when done")
     parser.add_argument("--from-checkpoint", type=Path, help="skip training; export these")
     parser.add_argument("--smoke", action="store_true", help="a few steps on 50 pairs")
+    parser.add_argument(
+        "--extra-dir",
+        type=Path,
+        help="a folder holding the extra data sets of training/extra_data.py (docs/READER.md)",
+    )
+    parser.add_argument(
+        "--extra-other-sentences",
+        type=int,
+        default=2,
+        help="other sentences of the paragraph taken as negatives per extra question",
+    )
+    parser.add_argument(
+        "--extra-pairs",
+        type=int,
+        help="use this many pairs of the extra data, drawn at random (default: all)",
+    )
     return parser.parse_args(argv)
 
 
@@ -96,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     check_disjoint(articles, BENCH_PATHS)
     pairs = build_pairs(articles, seed=args.seed)
     train, valid = split_by_article(pairs, HELD_OUT)
+    if args.extra_dir:
+        try:
+            train = _with_extra(train, args)
+        except ExtraDataError as error:
+            print(error, file=sys.stderr)
+            return 2
     if args.smoke:
         train, valid = train[:50], valid[:50]
     print(_describe("train", train))
@@ -120,6 +143,24 @@ def main(argv: list[str] | None = None) -> int:
     onnx_scores = predict_onnx(reader, valid)
     print("held-out figures (shipped int8 ONNX):", json.dumps(figures(valid, onnx_scores)))
     return 0
+
+
+def _with_extra(train: list[Pair], args: argparse.Namespace) -> list[Pair]:
+    """The training pairs plus those of every extra source, shuffled together."""
+    benchmarks = [a for path in BENCH_PATHS if path.is_file() for a in load_articles(path)]
+    titles = {title_key(a["title"]) for a in benchmarks} | {title_key(t) for t in HELD_OUT}
+    extra: list[Pair] = []
+    for name, articles in load_extra(args.extra_dir, titles).items():
+        check_disjoint(articles, BENCH_PATHS)
+        pairs = build_pairs(articles, seed=args.seed, other_sentences=args.extra_other_sentences)
+        print(_describe(name, pairs))
+        extra += pairs
+    rng = random.Random(args.seed)
+    if args.extra_pairs is not None and args.extra_pairs < len(extra):
+        extra = rng.sample(extra, args.extra_pairs)
+    combined = train + extra
+    rng.shuffle(combined)
+    return combined
 
 
 def _base_model() -> Path:
