@@ -218,7 +218,7 @@ class CacheManager:
         with self._lock:
             cache = self._loaded.get(collection)
             if cache is None or cache.change_id != current:
-                cache = self._load_or_build(collection)
+                cache = self._caught_up(collection, cache)
                 self._loaded.put(cache)
             return cache
 
@@ -233,8 +233,16 @@ class CacheManager:
                 return False  # not held, or already there (this process wrote it, say)
             if self.store.change_id(collection) == cache.change_id:
                 return False
-            self._loaded.put(self._load_or_build(collection), used=False)
+            self._loaded.put(self._caught_up(collection, cache), used=False)
             return True
+
+    def _caught_up(self, collection: str, held: CollectionCache | None) -> CollectionCache:
+        """The caches at the store's state: the held ones extended by the chunks added since
+        (what an add does), else loaded from the saved files or rebuilt. Extending in memory
+        spares reading the whole main segment from disk again after every added article,
+        which questions and the change listener would otherwise do."""
+        extended = self._extended(held) if held is not None else None
+        return extended if extended is not None else self._load_or_build(collection)
 
     def refresh(self, collection: str) -> CollectionCache:
         """Bring the caches up to the store and save (the caller holds the writer lock): only

@@ -119,3 +119,24 @@ def test_a_damaged_main_segment_is_rebuilt_by_the_next_writer(kb: KnowledgeBase,
     after = manifest(kb)
     assert after["main_chunk_count"] == after["chunk_count"]
     assert kb.verify().ok
+
+
+def test_a_held_cache_catches_up_without_rereading_its_main_files(
+    kb: KnowledgeBase, settings, fake_embedder: HashingEmbedder, monkeypatch
+) -> None:
+    kb.add([raw(i) for i in range(12)])
+    search(kb, "default", "wheat exports", k=1)  # held by this reader
+    writer = KnowledgeBase(settings, embedder=fake_embedder)  # another process, say
+    writer.add([raw(55, "The zeppelin hangar reopened.")])
+    writer.close()
+    reads = []
+    original = caches.CacheManager._read_files
+
+    def counting(self, collection, manifest):
+        reads.append(collection)
+        return original(self, collection, manifest)
+
+    monkeypatch.setattr(caches.CacheManager, "_read_files", counting)
+    assert search(kb, "default", "zeppelin hangar", k=1)[0].article.title == "Note 55"
+    assert reads == []  # extended in memory, as an add extends its own
+    assert kb.verify().ok
