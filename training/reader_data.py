@@ -42,6 +42,9 @@ class Pair:
     label: int
     kind: str  # "gold", "paragraph", "article", "plausible", "swap:<what>"
     article: str
+    # Where the answer lies in `candidate.sentence` (start, end), for the span head; only on
+    # answer sentences whose answer is a part of the sentence (not SelQA's whole sentences).
+    answer: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,18 @@ class _Paragraph:
             if start <= offset < end:
                 return i
         return None
+
+    def answer_span(self, i: int, answer: dict) -> tuple[int, int] | None:
+        """The answer's offsets within sentence `i`, when it lies inside it and is a part of
+        it (a whole sentence given as the answer teaches a span head nothing)."""
+        start, end = self.sentences[i]
+        offset = int(answer["answer_start"]) - start
+        length = len(answer["text"])
+        if offset < 0 or start + offset + length > end or length >= 0.8 * (end - start):
+            return None
+        if self.text[start + offset : start + offset + length] != answer["text"]:
+            return None
+        return offset, offset + length
 
     def candidate(self, i: int) -> ReaderInput:
         start, end = self.sentences[i]
@@ -132,7 +147,10 @@ def _question_pairs(
     out: list[Pair] = []
     if gold is not None:
         kind = "plausible" if impossible else "gold"
-        out.append(Pair(question, paragraph.candidate(gold), int(not impossible), kind, title))
+        span = None if impossible else paragraph.answer_span(gold, source[0])
+        out.append(
+            Pair(question, paragraph.candidate(gold), int(not impossible), kind, title, span)
+        )
     others = [i for i in range(len(paragraph.sentences)) if i != gold]
     for i in rng.sample(others, min(other_sentences, len(others))):
         out.append(Pair(question, paragraph.candidate(i), 0, "paragraph", title))

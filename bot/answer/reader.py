@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,9 @@ MODEL_DIR = Path(__file__).resolve().parent / "reader_model"
 INPUT_FORMAT = 1
 _QUESTION_WORDS = 48  # a longer question is cut before tokenizing, so it never crowds out
 _CONTEXT_SEPARATOR = " || "
+MAX_SPAN_TOKENS = 24  # the longest answer span the span head may mark, in word pieces
+HIDDEN_OUTPUT = "hidden"  # the reader graph's last hidden states, which the span head reads
+SPAN_FILE = "span-int8.onnx"
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,84 @@ def pair_texts(question: str, item: ReaderInput) -> tuple[str, str]:
     if context:
         second = f"{second}{_CONTEXT_SEPARATOR}{context}"
     return first, second
+
+
+@dataclass(frozen=True)
+class AnswerSpan:
+    """Where the span head puts the answer in a candidate sentence: character offsets into
+    `ReaderInput.sentence`, and the probability of that start and end."""
+
+    start: int
+    end: int
+    probability: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader says of each candidate: the probability that it answers and, asked
+    for the rows that need one, the span it would mark there (None without a span head)."""
+
+    probabilities: np.ndarray
+    span_finder: Callable[[Sequence[int]], list[AnswerSpan | None]] | None = None
+
+    def spans(self, rows: Sequence[int]) -> list[AnswerSpan | None]:
+        """The span head's span in each of these rows (each costs about half a sentence's
+        reading, so callers ask only for the sentences they show)."""
+        if self.span_finder is None or not rows:
+            return [None] * len(rows)
+        return self.span_finder(rows)
+
+
+def _sentence_tokens(encoding: Any, sentence: str) -> tuple[int, list[int]]:
+    """The sentence's leading-space shift and the indices of the tokens inside the sentence
+    (the second text begins with it; the title and previous sentence follow it)."""
+    stripped = sentence.strip()
+    shift = len(sentence) - len(sentence.lstrip())
+    inside = [
+        i
+        for i, (sequence, (start, end)) in enumerate(
+            zip(encoding.sequence_ids, encoding.offsets, strict=True)
+        )
+        if sequence == 1 and end <= len(stripped) and end > start
+    ]
+    return shift, inside
+
+
+def answer_tokens(encoding: Any, sentence: str, start: int, end: int) -> tuple[int, int] | None:
+    """The first and last token of `sentence[start:end]` in the encoded pair, None when the cut
+    to the token limit removed part of it (training labels the span head with these)."""
+    shift, inside = _sentence_tokens(encoding, sentence)
+    start, end = start - shift, end - shift
+    hit = [i for i in inside if encoding.offsets[i][0] < end and encoding.offsets[i][1] > start]
+    if not hit or encoding.offsets[hit[0]][0] > start or encoding.offsets[hit[-1]][1] < end:
+        return None
+    return hit[0], hit[-1]
+
+
+def best_span(
+    encoding: Any, sentence: str, start_logits: np.ndarray, end_logits: np.ndarray
+) -> AnswerSpan | None:
+    """The most probable start <= end (at most MAX_SPAN_TOKENS apart) inside the sentence,
+    widened to whole words."""
+    shift, inside = _sentence_tokens(encoding, sentence)
+    if not inside:
+        return None
+    starts = _softmax(start_logits[inside])
+    ends = _softmax(end_logits[inside])
+    joint = np.triu(np.outer(starts, ends)) - np.triu(np.outer(starts, ends), MAX_SPAN_TOKENS)
+    first, last = np.unravel_index(int(np.argmax(joint)), joint.shape)
+    begin = encoding.offsets[inside[first]][0] + shift
+    finish = encoding.offsets[inside[last]][1] + shift
+    while begin > 0 and sentence[begin - 1].isalnum():
+        begin -= 1
+    while finish < len(sentence) and sentence[finish].isalnum():
+        finish += 1
+    return AnswerSpan(begin, finish, float(joint[first, last]))
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x.astype(np.float64) - float(np.max(x)))
+    return e / e.sum()
 
 
 def open_tokenizer(folder: Path, max_tokens: int) -> Any:
@@ -81,6 +162,8 @@ class ReaderCard:
     input_format: int
     abstain_below: float  # the default threshold on the reader's probability
     trained: str  # the command that made it
+    span_file: str = ""  # the span head (training/train_span.py); "" for none
+    span_sha256: str = ""
 
     @classmethod
     def read(cls, folder: Path) -> ReaderCard:
@@ -92,6 +175,8 @@ class ReaderCard:
             input_format=int(raw["input_format"]),
             abstain_below=float(raw["abstain_below"]),
             trained=str(raw.get("trained", "")),
+            span_file=str(raw.get("span_file", "")),
+            span_sha256=str(raw.get("span_sha256", "")),
         )
 
 
@@ -109,6 +194,7 @@ class SentenceReader:
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
+        self._span: Any = None
 
     @property
     def abstain_below(self) -> float:
@@ -119,38 +205,97 @@ class SentenceReader:
         with self._lock:
             if self._session is None:
                 self._session, self._tokenizer = self._open()
+                self._span = self._open_span()
 
-    def _open(self) -> tuple[Any, Any]:
-        import onnxruntime as ort
-
-        path = self.folder / self.card.onnx_file
+    def _verified(self, name: str, sha256: str) -> bytes:
+        path = self.folder / name
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise ReaderUnavailable(f"{path} cannot be read ({exc.strerror})") from exc
-        if hashlib.sha256(data).hexdigest() != self.card.sha256:
+        if hashlib.sha256(data).hexdigest() != sha256:
             raise ReaderUnavailable(f"{path} is damaged (checksum mismatch)")
+        return data
+
+    def _inference_session(self, data: bytes) -> Any:
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
         if self._threads:
             options.intra_op_num_threads = self._threads
             options.inter_op_num_threads = 1
+        return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+
+    def _open(self) -> tuple[Any, Any]:
+        data = self._verified(self.card.onnx_file, self.card.sha256)
         try:
-            session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+            session = self._inference_session(data)
             tokenizer = open_tokenizer(self.folder, self.card.max_tokens)
         except Exception as exc:  # noqa: BLE001 - onnxruntime and tokenizers raise their own
             raise ReaderUnavailable(f"{self.folder} cannot be loaded ({exc})") from exc
         return session, tokenizer
 
+    def _open_span(self) -> Any:
+        """The span head, or None (one warning) when the card names none or it cannot be
+        used: sentences are still chosen by the reader, spans marked by the rules alone."""
+        if not self.card.span_file:
+            return None
+        try:
+            data = self._verified(self.card.span_file, self.card.span_sha256)
+            session = self._inference_session(data)
+            if HIDDEN_OUTPUT not in {o.name for o in self._session.get_outputs()}:
+                raise ReaderUnavailable(f"{self.card.onnx_file} has no {HIDDEN_OUTPUT} output")
+        except ReaderUnavailable as exc:
+            log.warning("answer spans unavailable (%s); the span rules mark answers", exc)
+            return None
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own
+            log.warning("answer spans unavailable (%s); the span rules mark answers", exc)
+            return None
+        return session
+
     def logits(self, question: str, items: Sequence[ReaderInput]) -> np.ndarray:
         """The reader's logit for each item (sigmoid: the probability that it answers)."""
+        return self._run(question, items)[0]
+
+    def _run(
+        self, question: str, items: Sequence[ReaderInput]
+    ) -> tuple[np.ndarray, Callable[[Sequence[int]], list[AnswerSpan | None]] | None]:
         self.load()
         if not items:
-            return np.zeros(0, dtype=np.float32)
-        feed = model_inputs(self._tokenizer, [pair_texts(question, i) for i in items])
-        return np.asarray(self._session.run(None, feed)[0], dtype=np.float32).reshape(-1)
+            return np.zeros(0, dtype=np.float32), None
+        encodings = self._tokenizer.encode_batch([pair_texts(question, i) for i in items])
+        feed = padded_inputs(encodings)
+        if self._span is None:
+            logits = self._session.run(["logits"], feed)[0]
+            return np.asarray(logits, dtype=np.float32).reshape(-1), None
+        logits, hidden = self._session.run(["logits", HIDDEN_OUTPUT], feed)
+
+        def spans(rows: Sequence[int]) -> list[AnswerSpan | None]:
+            picked = list(rows)
+            span_feed = {
+                "hidden": hidden[picked],
+                "attention_mask": feed["attention_mask"][picked],
+                "token_type_ids": feed["token_type_ids"][picked],
+            }
+            found = np.asarray(self._span.run(None, span_feed)[0], dtype=np.float32)
+            return [
+                best_span(encodings[row], items[row].sentence, found[at, :, 0], found[at, :, 1])
+                for at, row in enumerate(picked)
+            ]
+
+        return np.asarray(logits, dtype=np.float32).reshape(-1), spans
 
     def probabilities(self, question: str, items: Sequence[ReaderInput]) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logits(question, items).astype(np.float64)))
+        return _sigmoid(self.logits(question, items))
+
+    def read(self, question: str, items: Sequence[ReaderInput]) -> Reading:
+        """Each item's probability of answering, and the way to its span (`Reading.spans`)."""
+        logits, spans = self._run(question, items)
+        return Reading(_sigmoid(logits), spans)
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
 
 
 def _read_card(folder: Path) -> ReaderCard:

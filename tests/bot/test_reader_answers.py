@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bot.answer.extractive import ReaderPolicy, Weights, answer_question
-from bot.answer.reader import ReaderInput
+from bot.answer.reader import ReaderInput, Reading
 from tests.bot.test_extractive import EMB, TROOPS, passage
 
 
@@ -21,14 +21,15 @@ class ScriptedReader:
         self.rest = rest
         self.seen: list[ReaderInput] = []
 
-    def probabilities(self, question: str, items: Sequence[ReaderInput]) -> np.ndarray:
+    def read(self, question: str, items: Sequence[ReaderInput]) -> Reading:
         self.seen += items
-        return np.array(
+        probabilities = np.array(
             [
                 next((p for key, p in self.scores.items() if key in item.sentence), self.rest)
                 for item in items
             ]
         )
+        return Reading(probabilities)
 
 
 def ask(question, passages, reader, threshold=0.5, candidates=8, rules_weight=0.0):

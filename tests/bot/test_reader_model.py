@@ -147,3 +147,33 @@ def test_a_wrong_reader_setting_is_refused(monkeypatch):
     monkeypatch.setenv("BRIEFBOT_READER", "magic")
     with pytest.raises(ValidationError, match="reader"):
         Settings()
+
+
+def test_the_shipped_span_head_marks_the_answers_words(shipped):
+    reading = shipped.read(QUESTION, [ANSWERING, OTHER_TROOPS, UNRELATED])
+    span = reading.spans([0])[0]
+    assert span is not None
+    assert "1,200" in ANSWERING.sentence[span.start : span.end]
+    assert span.end - span.start <= len("About 1,200 South Korean troops")
+    # The span head reads the reader's hidden states; it never changes a sentence's score.
+    np.testing.assert_allclose(
+        reading.probabilities, 1 / (1 + np.exp(-np.array(EXPECTED_LOGITS))), atol=1e-3
+    )
+
+
+@pytest.mark.parametrize("harm", ["damage", "remove"])
+def test_a_broken_span_head_costs_one_warning_and_keeps_the_reader(tmp_path, caplog, harm):
+    folder = _copy_model(tmp_path)
+    span_file = folder / json.loads((folder / "reader.json").read_text())["span_file"]
+    _damage(span_file) if harm == "damage" else span_file.unlink()
+    reader = SentenceReader(folder)
+    with caplog.at_level(logging.WARNING):
+        reader.load()
+    warnings = [r for r in caplog.records if "answer spans unavailable" in r.getMessage()]
+    assert len(warnings) == 1
+    assert ("checksum" if harm == "damage" else "cannot be read") in warnings[0].getMessage()
+    reading = reader.read(QUESTION, [ANSWERING, OTHER_TROOPS, UNRELATED])
+    assert reading.spans([0, 1, 2]) == [None, None, None]
+    np.testing.assert_allclose(
+        reader.logits(QUESTION, [ANSWERING, OTHER_TROOPS, UNRELATED]), EXPECTED_LOGITS, atol=1e-3
+    )

@@ -112,3 +112,33 @@ def test_smoke_training_run_exports_a_loadable_model(tmp_path, capsys):
     card = json.loads((out / "reader.json").read_text())
     assert card["trained"] == f"python -m training.train_reader --smoke --out {out} --threads 1"
     assert np.isfinite(reader.logits("Who?", [reader_data.ReaderInput("Kim did.")])).all()
+
+
+def test_answer_sentences_carry_where_the_answer_lies_in_them():
+    pairs = build_pairs([ARTICLE], seed=1)
+    gold = next(p for p in pairs if p.kind == "gold")
+    assert gold.answer is not None
+    start, end = gold.answer
+    assert gold.candidate.sentence[start:end] == "1,200"
+    assert all(p.answer is None for p in pairs if p.kind != "gold")
+
+
+@pytest.mark.slow
+def test_smoke_span_run_adds_a_span_head_and_keeps_every_sentence_score(tmp_path, capsys):
+    needs_shared(TRAIN)
+    from bot.answer.reader import ReaderInput
+    from training.train_span import main
+
+    out = tmp_path / "reader"
+    assert main(["--smoke", "--out", str(out), "--threads", "1"]) == 0
+    assert "held-out figures (shipped int8 ONNX)" in capsys.readouterr().out
+    card = json.loads((out / "reader.json").read_text())
+    assert card["span_trained"] == f"python -m training.train_span --smoke --out {out} --threads 1"
+    items = [ReaderInput("Kim signed the deal on Monday."), ReaderInput("It rained.")]
+    with_spans, shipped = SentenceReader(out), SentenceReader()
+    reading = with_spans.read("Who signed the deal?", items)
+    assert reading.spans([0])[0] is not None
+    np.testing.assert_allclose(
+        with_spans.logits("Who signed the deal?", items),
+        shipped.logits("Who signed the deal?", items),
+    )
