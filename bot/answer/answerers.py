@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from bot.answer.extractive import SentenceEncoder, SentenceScorer, Weights, answer_question
+from bot.answer.extractive import (
+    ReaderPolicy,
+    SentenceEncoder,
+    SentenceScorer,
+    Weights,
+    answer_question,
+)
 from bot.answer.models import Answer
 from bot.settings import Settings
 from index.models import Passage
@@ -55,9 +61,15 @@ class ExtractiveAnswerer:
 
     streams = False
 
-    def __init__(self, reader: SentenceScorer | None, abstain_below: float) -> None:
+    def __init__(
+        self,
+        reader: SentenceScorer | None,
+        abstain_below: float,
+        policy: ReaderPolicy | None = None,
+    ) -> None:
         self.reader = reader
         self.abstain_below = abstain_below
+        self.policy = policy or ReaderPolicy()
 
     def answer(self, evidence: Evidence, on_partial: PartialCallback | None = None) -> Answer:
         started = time.perf_counter()
@@ -69,6 +81,7 @@ class ExtractiveAnswerer:
             Weights(abstain_below=self.abstain_below),
             max_citations=evidence.max_citations,
             reader=self.reader,
+            policy=self.policy,
         )
         took = round((time.perf_counter() - started) * 1000, 1)
         return replace(answer, timings_ms={"answer": took, **answer.timings_ms})
@@ -130,5 +143,6 @@ def choose_answerer(
     client: Callable[[], openai.OpenAI],
 ) -> Answerer:
     """The one place that decides how answers are made."""
-    extractive = ExtractiveAnswerer(reader, abstain_below)
+    spans = "prefer" if settings.answer_spans == "model" else "never"
+    extractive = ExtractiveAnswerer(reader, abstain_below, ReaderPolicy(model_spans=spans))
     return WrittenAnswerer(settings, client, extractive) if wants_llm(settings) else extractive

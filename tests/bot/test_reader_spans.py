@@ -139,3 +139,18 @@ def test_a_sure_span_head_is_preferred_to_the_rules_unless_told_otherwise():
     assert ask(question, unsure).highlight == "Margaret Okafor"
     fallback = ask(question, SpanReader("in Lagos"), model_spans="fallback")
     assert fallback.highlight == "Margaret Okafor"
+
+
+def test_the_answer_spans_setting_keeps_the_span_head_from_reading(tmp_path):
+    from bot.answer.answerers import choose_answerer
+    from bot.settings import Settings
+
+    def chosen(value):
+        settings = Settings(data_dir=tmp_path, answer_spans=value)
+        return choose_answerer(settings, None, 0.5, lambda: None).policy.model_spans
+
+    assert chosen("model") == "prefer"
+    assert chosen("rules") == "never"
+    reader = SpanReader("a decade of talks")
+    answer = ask("What does the treaty end?", reader, model_spans="never")
+    assert answer.highlight is None and reader.asked == []
