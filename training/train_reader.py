@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -102,16 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python -m training.train_reader", *given])
     import torch
 
-    prepared = prepare(args)
+    prepared = prepare(args, lambda train: _with_extra(train, args))
     if prepared is None:
         return 2
     train, valid = prepared
-    if args.extra_dir:
-        try:
-            train = _with_extra(train, args)
-        except ExtraDataError as error:
-            print(error, file=sys.stderr)
-            return 2
     if args.smoke:
         train, valid = train[:50], valid[:50]
     print(_describe("train", train))
@@ -138,9 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def prepare(args: argparse.Namespace) -> tuple[list[Pair], list[Pair]] | None:
+def prepare(
+    args: argparse.Namespace, add_extra: Callable[[list[Pair]], list[Pair]]
+) -> tuple[list[Pair], list[Pair]] | None:
     """Seeds set, then the training data's pairs (checked against the benchmarks), split into
-    training and held-out articles; None, said on stderr, when the data is missing."""
+    training and held-out articles, the training ones passed through `add_extra` when
+    `--extra-dir` is given; None, said on stderr, when the data is missing or not the data
+    recorded in training/extra_data.py."""
     import torch
 
     random.seed(args.seed)
@@ -152,7 +151,14 @@ def prepare(args: argparse.Namespace) -> tuple[list[Pair], list[Pair]] | None:
         return None
     articles = load_articles(args.data)
     check_disjoint(articles, BENCH_PATHS)
-    return split_by_article(build_pairs(articles, seed=args.seed), HELD_OUT)
+    train, valid = split_by_article(build_pairs(articles, seed=args.seed), HELD_OUT)
+    if args.extra_dir:
+        try:
+            train = add_extra(train)
+        except ExtraDataError as error:
+            print(error, file=sys.stderr)
+            return None
+    return train, valid
 
 
 def extra_pairs(folder: Path, seed: int, other_sentences: int) -> dict[str, list[Pair]]:

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,13 +33,13 @@ from bot.answer.reader import (
     SPAN_FILE,
     SentenceReader,
     answer_tokens,
+    onnx_session,
     open_tokenizer,
     pair_texts,
 )
 from index.atomic import write_atomic, write_text_atomic
 from index.offline import quiet_offline_libraries
 from index.onnx_embedding import padded_inputs
-from training.extra_data import ExtraDataError
 from training.reader_data import (
     TRAIN_PATH,
     Pair,
@@ -81,16 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     given = sys.argv[1:] if argv is None else argv
     command = " ".join(["python -m training.train_span", *given])
 
-    prepared = prepare(args)
+    prepared = prepare(args, lambda train: train + _extra_pairs(args))
     if prepared is None:
         return 2
     train, valid = prepared
-    if args.extra_dir:
-        try:
-            train += _extra_pairs(args)
-        except ExtraDataError as error:
-            print(error, file=sys.stderr)
-            return 2
     train = [p for p in train if p.answer is not None]
     valid = [p for p in valid if p.answer is not None]
     if args.smoke:
@@ -99,14 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.out != args.reader:
         _copy_reader(args.reader, args.out)
     base = base_model()
-    layers = _layer_count(base)
-    start = layers - args.branch_layers
-    graph = with_hidden_output((args.out / _card(args.out)["onnx_file"]).read_bytes(), start - 1)
-    session = _session(graph, args.threads)
+    config = _config(base)
+    start, width = config["num_hidden_layers"] - args.branch_layers, config["hidden_size"]
+    reader_graph = (args.out / _card(args.out)["onnx_file"]).read_bytes()
+    graph = with_hidden_output(reader_graph, start - 1, width)
+    session = onnx_session(graph, args.threads)
     tokenizer = open_tokenizer(args.out, MAX_TOKENS)
     started = time.time()
-    features = _features(session, tokenizer, train)
-    held_out = _features(session, tokenizer, valid)
+    features = _features(session, tokenizer, train, width)
+    held_out = _features(session, tokenizer, valid, width)
     print(
         f"reader's hidden states for {len(train) + len(valid)} pairs: {time.time() - started:.0f} s"
     )
@@ -115,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     _train(branch, features, args, max_steps=3 if args.smoke else None)
     print(f"training took {time.time() - started:.0f} s")
     branch.eval()
-    print("held-out figures (torch, fp32):", json.dumps(_figures(branch, held_out, valid)))
-    _write(branch, graph, args, command)
+    print("held-out figures (torch, fp32):", json.dumps(_figures(branch, held_out)))
+    _write(branch, graph, width, args, command)
     reader = SentenceReader(args.out)
     print("held-out figures (shipped int8 ONNX):", json.dumps(span_figures(reader, valid)))
     return 0
@@ -131,7 +127,7 @@ def _extra_pairs(args: argparse.Namespace) -> list[Pair]:
     return pairs
 
 
-def with_hidden_output(graph: bytes, layer: int) -> bytes:
+def with_hidden_output(graph: bytes, layer: int, width: int) -> bytes:
     """The reader's graph with the hidden states after its layer `layer` (0-based: the output
     of that layer's last layer norm) as a second output named HIDDEN_OUTPUT; nothing it
     computes changes. A graph that has the output already has it replaced."""
@@ -153,7 +149,7 @@ def with_hidden_output(graph: bytes, layer: int) -> bytes:
     )
     model.graph.output.append(
         onnx.helper.make_tensor_value_info(
-            HIDDEN_OUTPUT, onnx.TensorProto.FLOAT, ["batch", "tokens", 384]
+            HIDDEN_OUTPUT, onnx.TensorProto.FLOAT, ["batch", "tokens", width]
         )
     )
     onnx.checker.check_model(model)
@@ -171,35 +167,28 @@ def _copy_reader(source: Path, target: Path) -> None:
         shutil.copyfile(source / name, target / name)
 
 
-def _session(graph: bytes, threads: int):  # type: ignore[no-untyped-def]
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+def _config(location: Path) -> dict:
+    """The base model's config.json: how many layers, how wide."""
+    return dict(json.loads((location / "config.json").read_text(encoding="utf-8")))
 
 
-def _layer_count(location: Path) -> int:
-    return int(json.loads((location / "config.json").read_text())["num_hidden_layers"])
-
-
+@dataclass(frozen=True)
 class Features:
-    """The reader's last hidden states of each pair, padded to MAX_TOKENS, with the answer's
-    first and last token (-100 where the cut to the token limit removed it)."""
+    """The reader's hidden states of each pair, padded to MAX_TOKENS, with the answer's first
+    and last token (-100 where the cut to the token limit removed it)."""
 
-    def __init__(self, hidden, mask, types, starts, ends) -> None:  # type: ignore[no-untyped-def]
-        self.hidden, self.mask, self.types = hidden, mask, types
-        self.starts, self.ends = starts, ends
+    hidden: np.ndarray
+    mask: np.ndarray
+    types: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
 
-    def __len__(self) -> int:
-        return len(self.starts)
 
-
-def _features(session, tokenizer, pairs: list[Pair], batch: int = 64) -> Features:  # type: ignore[no-untyped-def]
-    n, width = len(pairs), MAX_TOKENS
-    hidden = np.zeros((n, width, 384), dtype=np.float16)
-    mask = np.zeros((n, width), dtype=np.int64)
-    types = np.zeros((n, width), dtype=np.int64)
+def _features(session, tokenizer, pairs: list[Pair], width: int, batch: int = 64) -> Features:  # type: ignore[no-untyped-def]
+    n = len(pairs)
+    hidden = np.zeros((n, MAX_TOKENS, width), dtype=np.float16)
+    mask = np.zeros((n, MAX_TOKENS), dtype=np.int64)
+    types = np.zeros((n, MAX_TOKENS), dtype=np.int64)
     starts = np.full(n, -100, dtype=np.int64)
     ends = np.full(n, -100, dtype=np.int64)
     for at in range(0, n, batch):
@@ -293,7 +282,7 @@ def _train(branch, features: Features, args: argparse.Namespace, max_steps: int 
             print(f"step {step}/{total} loss {running:.4f} {elapsed / step:.2f} s/step", flush=True)
 
 
-def _figures(branch, features: Features, pairs: list[Pair]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _figures(branch, features: Features) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """Start and end token both right (the torch model, before export)."""
     import torch
 
@@ -326,7 +315,7 @@ def span_figures(reader: SentenceReader, pairs: list[Pair]) -> dict[str, float]:
     }
 
 
-def _write(branch, graph: bytes, args: argparse.Namespace, command: str) -> None:  # type: ignore[no-untyped-def]
+def _write(branch, graph: bytes, width: int, args: argparse.Namespace, command: str) -> None:  # type: ignore[no-untyped-def]
     """The span head as int8 ONNX, the reader's graph with its hidden output, then the card
     (with both checksums) last, so a half-written folder never passes its checksums."""
     import torch
@@ -336,7 +325,7 @@ def _write(branch, graph: bytes, args: argparse.Namespace, command: str) -> None
     with tempfile.TemporaryDirectory() as work:
         fp32, int8 = Path(work) / "span.onnx", Path(work) / SPAN_FILE
         dummy = (
-            torch.zeros((2, 8, 384)),
+            torch.zeros((2, 8, width)),
             torch.tensor([[1] * 8, [1] * 5 + [0] * 3]),
             torch.tensor([[0] * 4 + [1] * 4, [0] * 3 + [1] * 2 + [0] * 3]),
         )

@@ -143,6 +143,6 @@ def choose_answerer(
     client: Callable[[], openai.OpenAI],
 ) -> Answerer:
     """The one place that decides how answers are made."""
-    spans = "prefer" if settings.answer_spans == "model" else "never"
-    extractive = ExtractiveAnswerer(reader, abstain_below, ReaderPolicy(model_spans=spans))
+    policy = ReaderPolicy(model_spans="prefer" if settings.answer_spans == "model" else "never")
+    extractive = ExtractiveAnswerer(reader, abstain_below, policy)
     return WrittenAnswerer(settings, client, extractive) if wants_llm(settings) else extractive

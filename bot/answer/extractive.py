@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -83,7 +83,7 @@ class ReaderPolicy:
     # Where the reader's span head marks the answer ("never": the span rules alone;
     # "fallback": where the rules mark nothing; "prefer": before the rules), and the least
     # probability its span needs to be shown. Chosen on the SQuAD tuning half (READER.md).
-    model_spans: str = "prefer"
+    model_spans: Literal["never", "fallback", "prefer"] = "prefer"
     span_min_probability: float = 0.5
 
 
@@ -203,9 +203,11 @@ def answer_question(
         closest = _closest(passages, scored, max_citations)
         abstention = _abstain(question, qtype, closest, reason, None, best.sure if best else 0.0)
         return replace(abstention, reader=read_by, timings_ms=timings)
-    spans = policy if read_by == "model" else None
+    span_policy = policy if read_by == "model" else None
     citations = newest_first(
-        _citations(question, qtype, passages, scored, max_citations, weights.abstain_below, spans)
+        _citations(
+            question, qtype, passages, scored, max_citations, weights.abstain_below, span_policy
+        )
     )
     lead = citations[0]
     return Answer(
@@ -499,10 +501,10 @@ def _citations(
     scored: list[ScoredSentence],
     limit: int,
     min_score: float,
-    spans: ReaderPolicy | None = None,
+    span_policy: ReaderPolicy | None = None,
 ) -> list[Citation]:
     """Citations in evidence order: each passage once, with its own best sentence (its answer
-    span marked by the rules or, per `spans`, the reader's span head)."""
+    span marked by the rules or, per `span_policy`, the reader's span head)."""
     best_by_passage = _best_by_passage(scored)
     # `scored` is in evidence order (typed sentences first where a type is required), so the
     # passages come out of `_best_by_passage` in that order too.
@@ -526,7 +528,7 @@ def _citations(
             cited_sentences.add(key)
         span = None
         if item is not None:
-            local = choose_highlight(item, question, qtype, spans)
+            local = choose_highlight(item, question, qtype, span_policy)
             if local is not None:
                 span = Span(sentence.start + local.start, sentence.start + local.end)  # type: ignore[union-attr]
         score = item.score if item else passage.score

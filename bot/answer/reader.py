@@ -217,19 +217,10 @@ class SentenceReader:
             raise ReaderUnavailable(f"{path} is damaged (checksum mismatch)")
         return data
 
-    def _inference_session(self, data: bytes) -> Any:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        if self._threads:
-            options.intra_op_num_threads = self._threads
-            options.inter_op_num_threads = 1
-        return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-
     def _open(self) -> tuple[Any, Any]:
         data = self._verified(self.card.onnx_file, self.card.sha256)
         try:
-            session = self._inference_session(data)
+            session = onnx_session(data, self._threads)
             tokenizer = open_tokenizer(self.folder, self.card.max_tokens)
         except Exception as exc:  # noqa: BLE001 - onnxruntime and tokenizers raise their own
             raise ReaderUnavailable(f"{self.folder} cannot be loaded ({exc})") from exc
@@ -241,14 +232,12 @@ class SentenceReader:
         if not self.card.span_file:
             return None
         try:
-            data = self._verified(self.card.span_file, self.card.span_sha256)
-            session = self._inference_session(data)
+            session = onnx_session(
+                self._verified(self.card.span_file, self.card.span_sha256), self._threads
+            )
             if HIDDEN_OUTPUT not in {o.name for o in self._session.get_outputs()}:
                 raise ReaderUnavailable(f"{self.card.onnx_file} has no {HIDDEN_OUTPUT} output")
-        except ReaderUnavailable as exc:
-            log.warning("answer spans unavailable (%s); the span rules mark answers", exc)
-            return None
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own
+        except Exception as exc:  # noqa: BLE001 - ours, or onnxruntime's own
             log.warning("answer spans unavailable (%s); the span rules mark answers", exc)
             return None
         return session
@@ -292,6 +281,18 @@ class SentenceReader:
         """Each item's probability of answering, and the way to its span (`Reading.spans`)."""
         logits, spans = self._run(question, items)
         return Reading(_sigmoid(logits), spans)
+
+
+def onnx_session(data: bytes, threads: int) -> Any:
+    """An ONNX Runtime session on the CPU with `threads` threads (0: its default); training
+    opens the reader's graph the same way to read its hidden states."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
 
 
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
