@@ -283,6 +283,13 @@ class SentenceReader:
         return Reading(_sigmoid(logits), spans)
 
 
+# Graph rewrites ONNX Runtime would apply but that make the int8 graphs slower: its fused
+# SkipLayerNormalization took 0.75 ms per layer on six 64-token rows (ONNX Runtime 1.32, AVX-512
+# CPU), about ten times the plain Add + LayerNormalization it replaces; without it the reader
+# reads a question's six sentences in 32.8 ms instead of 36.7 (docs/BENCHMARKS.md).
+SLOW_FUSIONS = ("SkipLayerNormFusion",)
+
+
 def onnx_session(data: bytes, threads: int) -> Any:
     """An ONNX Runtime session on the CPU with `threads` threads (0: its default); training
     opens the reader's graph the same way to read its hidden states."""
@@ -292,7 +299,9 @@ def onnx_session(data: bytes, threads: int) -> Any:
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(
+        data, options, providers=["CPUExecutionProvider"], disabled_optimizers=list(SLOW_FUSIONS)
+    )
 
 
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
