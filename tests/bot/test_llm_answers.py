@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import openai
 import pytest
 
 from bot.answer import llm
 from bot.answer.checks import NOT_ANSWERED
+from bot.answer.models import Answer, Citation
+from bot.answer.written import evidence_first
 from bot.service import Briefbot
 from bot.settings import Settings
 from index.knowledge import KnowledgeBase
@@ -422,3 +425,54 @@ def test_refused_requests_fall_back_at_once_with_a_reason_an_operator_can_act_on
     answer = make_app().ask(STRIKE_Q)
     assert answer.mode == "extractive" and answer.fallback_reason == reason
     assert len(fake_llm.requests) == 1  # not retried
+
+
+# -- which passages are sent --------------------------------------------------------------
+def test_the_passages_the_extractive_answer_rests_on_are_sent_first(examples_kb):
+    passages = examples_kb.retrieve("default", STRIKE_Q, k=8).passages
+    assert len(passages) >= 5
+    chosen = passages[4]
+    answer = Answer(
+        question=STRIKE_Q,
+        text="",
+        abstained=False,
+        citations=(
+            Citation(1, chosen, None, None, 0.9),
+            Citation(2, passages[0], None, None, 0.5, answers=False),
+        ),
+    )
+    ordered = evidence_first(passages, answer)
+    assert ordered[0] is chosen
+    assert ordered[1:] == [p for p in passages if p is not chosen]  # retrieval's order
+
+
+def test_an_abstention_keeps_retrievals_order(examples_kb):
+    passages = examples_kb.retrieve("default", STRIKE_Q, k=8).passages
+    closest = tuple(
+        Citation(n, p, None, None, 0.1, answers=False) for n, p in enumerate(passages[3:], 1)
+    )
+    answer = Answer(question=STRIKE_Q, text="", abstained=True, citations=closest)
+    assert evidence_first(passages, answer) == list(passages)
+
+
+def test_the_llm_gets_the_extractive_evidence_even_when_retrieval_ranked_it_lower(
+    make_app, fake_llm, monkeypatch
+):
+    """The extractive answer's evidence passage is in the request even with one passage sent,
+    wherever retrieval put it."""
+    evidence = extractive_answer(make_app).citations[0].passage
+    fake_llm.script(lambda body: Reply.answer(f"3,400 joined [{passage_with(body, '3,400')}]."))
+    app = make_app(llm_passages=1)
+    retrieve = app.knowledge.retrieve
+
+    def evidence_last(*args, **kwargs):
+        result = retrieve(*args, **kwargs)
+        rest = [p for p in result.passages if p.chunk_id != evidence.chunk_id]
+        return replace(result, passages=[*rest, evidence])
+
+    monkeypatch.setattr(app.knowledge, "retrieve", evidence_last)
+    answer = app.ask(STRIKE_Q)
+    (request,) = fake_llm.requests
+    (block,) = passages_sent(request.body).values()
+    assert evidence.text in block
+    assert answer.mode == "llm" and "3,400" in answer.citations[0].sentence_text
