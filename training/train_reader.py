@@ -90,6 +90,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="other sentences of the paragraph taken as negatives per extra question",
     )
     parser.add_argument(
+        "--mined-negatives",
+        type=int,
+        default=0,
+        help="negatives per answerable training question mined with Briefbot's own shortlist "
+        "(training/mined_pairs.py; unanswerable questions give all six); 0: none",
+    )
+    parser.add_argument(
         "--extra-pairs",
         type=int,
         help="use this many pairs of the extra data, drawn at random (default: all)",
@@ -107,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     if prepared is None:
         return 2
     train, valid = prepared
+    if args.mined_negatives:
+        train = _with_mined(train, args)
     if args.smoke:
         train, valid = train[:50], valid[:50]
     print(_describe("train", train))
@@ -184,6 +193,23 @@ def _with_extra(train: list[Pair], args: argparse.Namespace) -> list[Pair]:
         extra = rng.sample(extra, args.extra_pairs)
     combined = train + extra
     rng.shuffle(combined)
+    return combined
+
+
+def _with_mined(train: list[Pair], args: argparse.Namespace) -> list[Pair]:
+    """The training pairs plus negatives mined from Briefbot's shortlist over the training
+    articles (the held-out one neither asked nor indexed), shuffled together."""
+    from training.mined_pairs import mined_pairs
+
+    articles = [a for a in load_articles(args.data) if a["title"].replace("_", " ") not in HELD_OUT]
+    if args.smoke:  # one article's first questions: the path runs, in seconds
+        first = articles[0]
+        articles = [{**first, "paragraphs": first["paragraphs"][:2]}]
+    known = {(p.question, p.candidate.sentence) for p in train}
+    mined = mined_pairs(articles, args.mined_negatives, known)
+    print(_describe("mined", mined))
+    combined = train + mined
+    random.Random(args.seed).shuffle(combined)
     return combined
 
 

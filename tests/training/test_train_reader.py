@@ -3,6 +3,7 @@ same export the shipped model went through) so the script cannot rot."""
 
 import json
 import random
+import re
 
 import numpy as np
 import pytest
@@ -104,13 +105,17 @@ def test_smoke_training_run_exports_a_loadable_model(tmp_path, capsys):
     from training.train_reader import main
 
     out = tmp_path / "reader"
-    assert main(["--smoke", "--out", str(out), "--threads", "1"]) == 0
+    assert main(["--smoke", "--out", str(out), "--threads", "1", "--mined-negatives", "1"]) == 0
     printed = capsys.readouterr().out
     assert "held-out figures (shipped int8 ONNX)" in printed
+    mined = re.search(r"^mined: (\d+) pairs", printed, re.MULTILINE)
+    assert mined and int(mined.group(1)) > 0
     reader = SentenceReader(out)
     reader.load()
     card = json.loads((out / "reader.json").read_text())
-    assert card["trained"] == f"python -m training.train_reader --smoke --out {out} --threads 1"
+    assert card["trained"] == (
+        f"python -m training.train_reader --smoke --out {out} --threads 1 --mined-negatives 1"
+    )
     assert np.isfinite(reader.logits("Who?", [reader_data.ReaderInput("Kim did.")])).all()
 
 
@@ -142,3 +147,23 @@ def test_smoke_span_run_adds_a_span_head_and_keeps_every_sentence_score(tmp_path
         with_spans.logits("Who signed the deal?", items),
         shipped.logits("Who signed the deal?", items),
     )
+
+
+def test_mined_negatives_are_what_the_shortlist_offers_minus_any_answer():
+    from tests.conftest import HashingEmbedder
+    from training.mined_pairs import mined_pairs
+
+    known = {("How many South Korean troops were sent in 2024?", "Already a pair.")}
+    pairs = mined_pairs([ARTICLE], 2, known, embedder=HashingEmbedder())
+    assert pairs and all(p.label == 0 and p.kind == "mined" for p in pairs)
+    assert all(p.candidate.title == "Korea" for p in pairs)
+    answerable = [p for p in pairs if p.question.startswith("How many South Korean")]
+    unanswerable = [p for p in pairs if p.question.startswith("How many Japanese")]
+    assert 1 <= len(answerable) <= 2  # capped per answerable question
+    assert all("1,200" not in p.candidate.sentence for p in answerable)  # the answer is no negative
+    # An unanswerable question: every sentence it was shown is a negative, the plausible one too.
+    assert any("1,200" in p.candidate.sentence for p in unanswerable)
+    assert len(unanswerable) > len(answerable)
+    sentences = {p.candidate.sentence for p in pairs}
+    assert "Pyongyang sent North Korean troops to Russia." in sentences  # another paragraph
+    assert len({(p.question, p.candidate.sentence) for p in pairs}) == len(pairs)

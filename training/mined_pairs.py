@@ -1,0 +1,109 @@
+"""Negatives mined with Briefbot's own shortlist: what the reader really meets at run time.
+
+The other negatives of training/reader_data.py come from the question's own paragraph and
+article. At run time the reader reads the six sentences that retrieval and the rules put first
+(`extractive.read_sentences`), often from other paragraphs, sometimes from other articles, and
+for an unanswerable question every one of them is a sentence that looks like an answer and is
+not. This module adds the training articles to a throwaway Briefbot collection (the bundled
+embedding model, the default settings), asks every training question through the real answer
+path with a recorder in the reader's place, and labels what it was given: a sentence holding
+none of the question's answers is a negative (kind "mined"); the answer sentence and any other
+sentence holding an answer string are left out (the first is already a positive, the others
+may answer too). Unanswerable questions give all six. Nothing here runs at run time.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bot.answer.reader import ReaderInput, Reading
+from index.embedding import Embedder
+from training.reader_data import Pair
+
+
+class ShortlistRecorder:
+    """Stands where the reader stands (`extractive.SentenceScorer`): keeps what it is asked to
+    read and scores everything alike, so the rules' order decides, as it does before reading."""
+
+    def __init__(self) -> None:
+        self.items: list[ReaderInput] = []
+
+    def read(self, question: str, items: Sequence[ReaderInput]) -> Reading:
+        self.items = list(items)
+        return Reading(np.full(len(items), 0.5))
+
+
+def mined_pairs(
+    articles: list[dict],
+    per_question: int,
+    known: set[tuple[str, str]],
+    embedder: Embedder | None = None,
+) -> list[Pair]:
+    """Up to `per_question` mined negatives for each answerable question of `articles` (the
+    best-placed first) and every shortlisted sentence of each unanswerable one; pairs whose
+    (question, sentence) is in `known` are skipped. `embedder`: the settings' model (the
+    bundled one) unless given."""
+    from bot.answer.answerers import ExtractiveAnswerer
+    from bot.answer.extractive import ReaderPolicy
+    from bot.service import Briefbot
+    from bot.settings import Settings
+    from index.knowledge import KnowledgeBase
+    from index.models import RawArticle
+
+    recorder = ShortlistRecorder()
+    pairs: list[Pair] = []
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(data_dir=Path(folder) / "data", answer_mode="extractive")
+        knowledge = KnowledgeBase(settings, embedder=embedder)
+        knowledge.add([_raw_article(a, RawArticle) for a in articles])
+        answerer = ExtractiveAnswerer(recorder, 0.0, ReaderPolicy(model_spans="never"))
+        app = Briefbot(settings, knowledge, answerer=answerer)
+        try:
+            for article in articles:
+                title = _title(article)
+                for qa in (qa for p in article["paragraphs"] for qa in p["qas"]):
+                    question = " ".join(qa["question"].split())
+                    recorder.items = []
+                    app.ask(question)
+                    pairs += _label(question, qa, recorder.items, title, per_question, known)
+        finally:
+            knowledge.close()
+    return pairs
+
+
+def _label(
+    question: str,
+    qa: dict,
+    items: list[ReaderInput],
+    title: str,
+    per_question: int,
+    known: set[tuple[str, str]],
+) -> list[Pair]:
+    answers = [a["text"].lower() for a in qa.get("answers") or []]
+    impossible = bool(qa.get("is_impossible")) or not answers
+    out: list[Pair] = []
+    for item in items:
+        if not impossible and len(out) >= per_question:
+            break
+        text = item.sentence.lower()
+        if (question, item.sentence) in known or any(a in text for a in answers):
+            continue
+        known.add((question, item.sentence))
+        out.append(Pair(question, item, 0, "mined", title))
+    return out
+
+
+def _title(article: dict) -> str:
+    return str(article["title"]).replace("_", " ")
+
+
+def _raw_article(article: dict, raw_type: type) -> object:
+    """One training article as Briefbot stores it: its paragraphs joined, as the benchmark
+    adds its articles."""
+    text = "\n\n".join(p["context"] for p in article["paragraphs"])
+    title = _title(article)
+    return raw_type(text=text, title=title, source="SQuAD 2.0 (training)", origin=title)
