@@ -154,3 +154,15 @@ def test_the_answer_spans_setting_keeps_the_span_head_from_reading(tmp_path):
     reader = SpanReader("a decade of talks")
     answer = ask("What does the treaty end?", reader, model_spans="never")
     assert answer.highlight is None and reader.asked == []
+
+
+def test_an_abstention_never_runs_the_span_head():
+    """The span head runs when a citation shows its span, so a declined question (which shows
+    none) does not pay for it."""
+    reader = SpanReader("a decade of talks")
+    answered = ask("What does the treaty end?", reader)
+    assert not answered.abstained and len(reader.asked) == 1
+    unsure = SpanReader("nowhere in the text")  # every sentence 0.1: below the threshold
+    declined = ask("What does the treaty end?", unsure)
+    assert declined.abstained and declined.abstain_reason == "low_score"
+    assert unsure.asked == []
