@@ -20,9 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.answer.answerers import ExtractiveAnswerer
+from bot.answer.extractive import ReaderPolicy
 from bot.answer.reader import ReaderInput, Reading
+from bot.service import Briefbot
+from bot.settings import Settings
 from index.embedding import Embedder
-from training.reader_data import Pair
+from index.knowledge import KnowledgeBase
+from index.models import RawArticle
+from training.reader_data import Pair, article_title, question_text
 
 
 class ShortlistRecorder:
@@ -47,26 +53,19 @@ def mined_pairs(
     best-placed first) and every shortlisted sentence of each unanswerable one; pairs whose
     (question, sentence) is in `known` are skipped. `embedder`: the settings' model (the
     bundled one) unless given."""
-    from bot.answer.answerers import ExtractiveAnswerer
-    from bot.answer.extractive import ReaderPolicy
-    from bot.service import Briefbot
-    from bot.settings import Settings
-    from index.knowledge import KnowledgeBase
-    from index.models import RawArticle
-
     recorder = ShortlistRecorder()
     pairs: list[Pair] = []
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(data_dir=Path(folder) / "data", answer_mode="extractive")
         knowledge = KnowledgeBase(settings, embedder=embedder)
-        knowledge.add([_raw_article(a, RawArticle) for a in articles])
+        knowledge.add([_raw_article(a) for a in articles])
         answerer = ExtractiveAnswerer(recorder, 0.0, ReaderPolicy(model_spans="never"))
         app = Briefbot(settings, knowledge, answerer=answerer)
         try:
             for article in articles:
-                title = _title(article)
+                title = article_title(article)
                 for qa in (qa for p in article["paragraphs"] for qa in p["qas"]):
-                    question = " ".join(qa["question"].split())
+                    question = question_text(qa)
                     recorder.items = []
                     app.ask(question)
                     pairs += _label(question, qa, recorder.items, title, per_question, known)
@@ -97,13 +96,9 @@ def _label(
     return out
 
 
-def _title(article: dict) -> str:
-    return str(article["title"]).replace("_", " ")
-
-
-def _raw_article(article: dict, raw_type: type) -> object:
+def _raw_article(article: dict) -> RawArticle:
     """One training article as Briefbot stores it: its paragraphs joined, as the benchmark
     adds its articles."""
     text = "\n\n".join(p["context"] for p in article["paragraphs"])
-    title = _title(article)
-    return raw_type(text=text, title=title, source="SQuAD 2.0 (training)", origin=title)
+    title = article_title(article)
+    return RawArticle(text=text, title=title, source="SQuAD 2.0 (training)", origin=title)

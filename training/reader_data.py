@@ -80,6 +80,16 @@ class _Paragraph:
         return ReaderInput(self.text[start:end], self.article, previous)
 
 
+def article_title(article: dict) -> str:
+    """An article's title as Briefbot shows it (SQuAD writes "Solar_energy")."""
+    return str(article["title"]).replace("_", " ")
+
+
+def question_text(qa: dict) -> str:
+    """A question as pairs hold it, whitespace collapsed (pairs are matched on it)."""
+    return " ".join(str(qa["question"]).split())
+
+
 def load_articles(path: Path) -> list[dict]:
     return list(json.loads(path.read_text(encoding="utf-8"))["data"])
 
@@ -106,7 +116,7 @@ def build_pairs(articles: list[dict], seed: int = 13, other_sentences: int = 3) 
     vocab = _Vocabulary(articles)
     pairs: list[Pair] = []
     for article in articles:
-        title = article["title"].replace("_", " ")
+        title = article_title(article)
         paragraphs = [
             _Paragraph(
                 title,
@@ -119,7 +129,7 @@ def build_pairs(articles: list[dict], seed: int = 13, other_sentences: int = 3) 
         raws = article["paragraphs"]
         for index, (raw, paragraph) in enumerate(zip(raws, paragraphs, strict=True)):
             for qa in raw["qas"]:
-                question = " ".join(qa["question"].split())
+                question = question_text(qa)
                 pairs += _question_pairs(
                     question, qa, paragraph, index, paragraphs, bags, vocab, rng, other_sentences
                 )

@@ -43,6 +43,7 @@ from training.reader_data import (
     BENCH_PATHS,
     TRAIN_PATH,
     Pair,
+    article_title,
     build_pairs,
     check_disjoint,
     load_articles,
@@ -201,7 +202,7 @@ def _with_mined(train: list[Pair], args: argparse.Namespace) -> list[Pair]:
     articles (the held-out one neither asked nor indexed), shuffled together."""
     from training.mined_pairs import mined_pairs
 
-    articles = [a for a in load_articles(args.data) if a["title"].replace("_", " ") not in HELD_OUT]
+    articles = [a for a in load_articles(args.data) if article_title(a) not in HELD_OUT]
     if args.smoke:  # one article's first questions: the path runs, in seconds
         first = articles[0]
         articles = [{**first, "paragraphs": first["paragraphs"][:2]}]

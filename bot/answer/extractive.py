@@ -149,14 +149,8 @@ class ScoredSentence:
     features: tuple[float, ...]
     # What the abstention threshold is compared with, when it differs from `score`.
     confidence: float | None = None
-    span: AnswerSpan | None = None  # where the reader's span head puts the answer in `text`
-    # The span head's reading of this sentence, run only if a citation shows it.
+    # Where the reader's span head puts the answer in `text`, read only if a citation shows it.
     span_on_demand: SpanOnDemand | None = field(default=None, compare=False, repr=False)
-
-    def model_span(self) -> AnswerSpan | None:
-        if self.span is None and self.span_on_demand is not None:
-            return self.span_on_demand()
-        return self.span
 
     @property
     def typed(self) -> bool:
@@ -498,7 +492,7 @@ def choose_highlight(
 
 
 def _model_span(item: ScoredSentence, question: str, min_probability: float) -> Span | None:
-    found = item.model_span()
+    found = item.span_on_demand() if item.span_on_demand is not None else None
     if found is None or found.probability < min_probability or found.end <= found.start:
         return None
     if found.end - found.start >= 0.8 * len(item.text.strip()):
