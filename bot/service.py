@@ -21,7 +21,7 @@ from bot.answer.extractive import RULES_THRESHOLD, SentenceEncoder, SentenceScor
 from bot.answer.models import Answer
 from bot.answer.sentence_vectors import SentenceCache, stored_first
 from bot.settings import Settings
-from index.backup import ArchiveHeader, export_collection, read_archive
+from index.backup import ArchiveHeader, export_collection, load_archive
 from index.errors import BriefbotError, InputError, naming
 from index.ingest.files import (
     check_upload,
@@ -375,9 +375,12 @@ class Briefbot:
     ) -> tuple[ArchiveHeader, list[AddOutcome]]:
         """Restore an archive (into its own collection unless told otherwise); like `add`,
         content already stored is left unchanged, so importing twice changes nothing."""
-        header, articles = read_archive(path)
-        target = collection or header.collection
-        return header, self.knowledge.add(articles, target, progress)
+        archive = load_archive(path)
+        target = collection or archive.header.collection
+        outcomes = self.knowledge.add(archive.articles, target, progress)
+        if archive.feeds:  # after the articles: their first poll finds the stories stored
+            self.feed_poller.restore(target, archive.feeds)
+        return archive.header, outcomes
 
 
 def _with_as_of(answer: Answer) -> Answer:

@@ -1,11 +1,14 @@
 """Backups of a collection: `briefbot export` writes one archive, `briefbot import` reads it.
 
 An archive holds what cannot be recomputed, each article's metadata and its text as given,
-and none of the caches or vectors (those are rebuilt, with whatever model is configured then).
+and the feeds the collection follows (since version 2), none of the caches or vectors (those
+are rebuilt, with whatever model is configured then) and no feed's polling state (a restored
+feed is polled afresh; stories already stored are recognised, not added twice).
 Format: JSON Lines, gzip-compressed when the name ends in `.gz`; the first line is a header
-naming the format and the article count, so a truncated archive is refused rather than
-half-imported. It is read from one SQLite read transaction (a consistent snapshot while another
-process keeps adding) and written beside its final name, then renamed into place.
+naming the format and the article and feed counts, so a truncated archive is refused rather
+than half-imported; then one line per article, then one `{"feed": ...}` line per feed. The
+articles are read from one read transaction (a consistent snapshot while another process keeps
+adding) and the archive is written beside its final name, then renamed into place.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from typing import IO, Any
 
 from index.atomic import write_atomic
 from index.errors import InputError
+from index.feeds.state import FeedState
 from index.models import RawArticle
 from index.store import Store
 from index.wording import counted
 
 FORMAT = "briefbot-export"
-VERSION = 1
+VERSION = 2  # 2: followed feeds after the articles; version 1 archives still import
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -44,12 +48,31 @@ class ExportedArticle:
 
 
 @dataclass(frozen=True)
+class ExportedFeed:
+    """A followed feed as a backup holds it: what following it again needs, no poll state."""
+
+    url: str
+    feed_url: str
+    title: str
+    channel_id: str | None
+    added_at: str
+
+
+@dataclass(frozen=True)
 class ArchiveHeader:
     format: str
     version: int
     collection: str
     articles: int
     exported_at: str
+    feeds: int = 0  # absent from version 1 archives
+
+
+@dataclass(frozen=True)
+class Archive:
+    header: ArchiveHeader
+    articles: list[RawArticle]
+    feeds: list[ExportedFeed]
 
 
 def export_collection(store: Store, collection: str, path: Path) -> ArchiveHeader:
@@ -61,12 +84,13 @@ def export_collection(store: Store, collection: str, path: Path) -> ArchiveHeade
         raise InputError(f"{path}: is a folder; give a file name such as backup.jsonl.gz")
     header: ArchiveHeader | None = None
 
+    feeds = followed_feeds(store, collection)
+
     def write(temp: Path) -> None:
         nonlocal header
         with exported(store, collection) as (count, articles), _open_write(temp, path) as out:
-            header = ArchiveHeader(
-                FORMAT, VERSION, collection, count, datetime.now(UTC).isoformat(timespec="seconds")
-            )
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            header = ArchiveHeader(FORMAT, VERSION, collection, count, now, len(feeds))
             out.write(json.dumps(asdict(header)) + "\n")
             written = 0
             for article in articles:
@@ -74,6 +98,8 @@ def export_collection(store: Store, collection: str, path: Path) -> ArchiveHeade
                 written += 1
             if written != count:  # cannot happen inside one transaction; refuse if it does
                 raise RuntimeError(f"read {written} articles, expected {count}")
+            for feed in feeds:
+                out.write(json.dumps({"feed": asdict(feed)}, ensure_ascii=False) + "\n")
 
     try:
         write_atomic(path, write)
@@ -85,6 +111,13 @@ def export_collection(store: Store, collection: str, path: Path) -> ArchiveHeade
 
 def read_archive(path: Path) -> tuple[ArchiveHeader, list[RawArticle]]:
     """Check a whole archive, then return its articles; any damage is a clear InputError."""
+    archive = load_archive(path)
+    return archive.header, archive.articles
+
+
+def load_archive(path: Path) -> Archive:
+    """Check a whole archive, then return its articles and feeds; any damage is a clear
+    InputError, so nothing is imported from a damaged archive."""
     try:
         with _open_read(path) as handle:
             lines = [line for line in handle if line.strip()]
@@ -93,14 +126,18 @@ def read_archive(path: Path) -> tuple[ArchiveHeader, list[RawArticle]]:
     if not lines:
         raise InputError(f"{path}: empty file, not a Briefbot archive")
     header = _header(path, lines[0])
-    if len(lines) - 1 != header.articles:
+    if len(lines) - 1 != header.articles + header.feeds:
+        expected = counted(header.articles, "article")
+        if header.feeds:
+            expected += f" and {counted(header.feeds, 'feed')}"
         raise InputError(
-            f"{path}: archive is incomplete ({len(lines) - 1:,} of "
-            f"{counted(header.articles, 'article')}); "
+            f"{path}: archive is incomplete ({len(lines) - 1:,} lines for {expected}); "
             "nothing was imported"
         )
-    articles = [_article(path, number, line) for number, line in enumerate(lines[1:], start=2)]
-    return header, articles
+    body = list(enumerate(lines[1:], start=2))
+    articles = [_article(path, number, line) for number, line in body[: header.articles]]
+    feeds = [_feed(path, number, line) for number, line in body[header.articles :]]
+    return Archive(header, articles, feeds)
 
 
 def _header(path: Path, line: str) -> ArchiveHeader:
@@ -135,6 +172,27 @@ def _article(path: Path, number: int, line: str) -> RawArticle:
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path}: line {number} is not a valid article ({exc})") from exc
+
+
+def _feed(path: Path, number: int, line: str) -> ExportedFeed:
+    try:
+        data = json.loads(line)["feed"]
+        feed = ExportedFeed(**data)
+        if not all(isinstance(v, str) and v for v in (feed.url, feed.feed_url)):
+            raise ValueError("no link")
+        return feed
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: line {number} is not a valid feed ({exc})") from exc
+
+
+def followed_feeds(store: Store, collection: str) -> list[ExportedFeed]:
+    """The feeds a collection follows, as an archive holds them."""
+    return [
+        ExportedFeed(
+            f.url, f.feed_url, f.title, f.channel_id, f.added_at.isoformat(timespec="seconds")
+        )
+        for f in FeedState(store).feeds(collection)
+    ]
 
 
 def _open_write(temp: Path, final: Path) -> IO[str]:

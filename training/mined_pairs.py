@@ -9,7 +9,11 @@ embedding model, the default settings), asks every training question through the
 path with a recorder in the reader's place, and labels what it was given: a sentence holding
 none of the question's answers is a negative (kind "mined"); the answer sentence and any other
 sentence holding an answer string are left out (the first is already a positive, the others
-may answer too). Unanswerable questions give all six. Nothing here runs at run time.
+may answer too). Unanswerable questions give all six. The synthetic unanswerables of
+reader_data (a question with a name, word or number swapped) can be asked too: what the
+shortlist offers them is exactly what the reader must decline, so up to `per_swap` of their
+sentences become negatives (kind "mined:swap"), except a sentence holding a word the swap put
+in, which might answer the changed question. Nothing here runs at run time.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from bot.service import Briefbot
 from bot.settings import Settings
 from index.embedding import Embedder
 from index.knowledge import KnowledgeBase
+from index.lexical import tokenize
 from index.models import RawArticle
 from training.reader_data import Pair, article_title, question_text
 
@@ -48,10 +53,13 @@ def mined_pairs(
     per_question: int,
     known: set[tuple[str, str]],
     embedder: Embedder | None = None,
+    swaps: Sequence[Pair] = (),
+    per_swap: int = 0,
 ) -> list[Pair]:
     """Up to `per_question` mined negatives for each answerable question of `articles` (the
-    best-placed first) and every shortlisted sentence of each unanswerable one; pairs whose
-    (question, sentence) is in `known` are skipped. `embedder`: the settings' model (the
+    best-placed first), every shortlisted sentence of each unanswerable one, and up to
+    `per_swap` for each synthetic unanswerable of `swaps` (reader_data's "swap:" pairs); pairs
+    whose (question, sentence) is in `known` are skipped. `embedder`: the settings' model (the
     bundled one) unless given."""
     recorder = ShortlistRecorder()
     pairs: list[Pair] = []
@@ -69,6 +77,10 @@ def mined_pairs(
                     recorder.items = []
                     app.ask(question)
                     pairs += _label(question, qa, recorder.items, title, per_question, known)
+            for swap in swaps if per_swap else ():
+                recorder.items = []
+                app.ask(swap.question)
+                pairs += _label_swap(swap, recorder.items, per_swap, known)
         finally:
             knowledge.close()
     return pairs
@@ -93,6 +105,27 @@ def _label(
             continue
         known.add((question, item.sentence))
         out.append(Pair(question, item, 0, "mined", title))
+    return out
+
+
+def _label_swap(
+    swap: Pair, items: list[ReaderInput], per_swap: int, known: set[tuple[str, str]]
+) -> list[Pair]:
+    """Negatives for a swapped question. The words the swap put in are the question's words
+    that its original answer sentence (and context) never uses; a shortlisted sentence holding
+    one of them might answer the changed question, so it is left out."""
+    seen = swap.candidate
+    original = set(tokenize([f"{seen.title} {seen.previous} {seen.sentence}"])[0])
+    new_words = set(tokenize([swap.question])[0]) - original
+    out: list[Pair] = []
+    for item in items:
+        if len(out) >= per_swap:
+            break
+        words = set(tokenize([item.sentence])[0])
+        if (swap.question, item.sentence) in known or words & new_words:
+            continue
+        known.add((swap.question, item.sentence))
+        out.append(Pair(swap.question, item, 0, "mined:swap", swap.article))
     return out
 
 

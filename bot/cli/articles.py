@@ -165,11 +165,18 @@ def export(app: Briefbot, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     header = app.export(Path(args.path), args.collection)
-    articles = counted(header.articles, "article")
+    held = counted(header.articles, "article")
+    if header.feeds:
+        held += f" and {counted(header.feeds, 'followed feed')}"
     emit(
         args,
-        {"path": args.path, "collection": header.collection, "articles": header.articles},
-        lambda out: out.print(f"exported {articles} of '{header.collection}' to {args.path}"),
+        {
+            "path": args.path,
+            "collection": header.collection,
+            "articles": header.articles,
+            "feeds": header.feeds,
+        },
+        lambda out: out.print(f"exported {held} of '{header.collection}' to {args.path}"),
     )
     return 0
 
@@ -201,4 +208,7 @@ def import_archive(app: Briefbot, args: argparse.Namespace) -> int:
             if outcomes
             else f"the archive holds no articles; '{target}' unchanged"
         )
+        if header.feeds:
+            feeds = counted(header.feeds, "feed")
+            out.print(f"following the archive's {feeds} (polled at the next pass)")
     return 1 if any_failed(outcomes) else 0

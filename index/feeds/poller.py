@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
+from index.backup import ExportedFeed
 from index.errors import (
     BriefbotError,
     CorruptStoreError,
@@ -28,7 +29,7 @@ from index.errors import (
 from index.feeds.fetch import FeedReader, Validators
 from index.feeds.parse import FeedEntry
 from index.feeds.schedule import Schedule, due, seconds_until_due
-from index.feeds.state import EntryRecord, FeedInfo, FeedState, SeenEntry
+from index.feeds.state import EntryRecord, FeedInfo, FeedLimitError, FeedState, SeenEntry
 from index.ingest.guard import BlockedAddressError
 from index.ingest.html import looks_like_prose
 from index.ingest.links import LinkReader, normalize_url
@@ -133,6 +134,33 @@ class FeedPoller:
         )
         logger.info("following %s (%s)", feed.feed_url, "new" if created else "already")
         return FollowResult(feed, len(fetched.feed.entries), created)
+
+    def restore(self, collection: str, feeds: Sequence[ExportedFeed]) -> list[FollowResult]:
+        """Follow a backup's feeds again without fetching them: each is due at once, so the
+        next poll fetches it (checked as any poll is) and recognises the stories already
+        stored. A link is checked as following checks it; one followed already is left as it
+        is. Past the feed limit, FeedLimitError says how many were restored."""
+        check_collection_name(collection)
+        results: list[FollowResult] = []
+        for exported in feeds:
+            url = normalize_url(self.links.guard.check_url(exported.url))
+            feed_url = normalize_url(self.links.guard.check_url(exported.feed_url))
+            try:
+                feed, created = self.state.add_feed(
+                    collection,
+                    url,
+                    feed_url,
+                    exported.title,
+                    exported.channel_id,
+                    self.clock(),
+                    self.options.max_feeds,
+                )
+            except FeedLimitError as exc:
+                raise FeedLimitError(
+                    f"{exc} ({len(results)} of the archive's {len(feeds)} feeds followed)"
+                ) from exc
+            results.append(FollowResult(feed, 0, created))
+        return results
 
     def unfollow(self, collection: str, ref: str) -> FeedInfo:
         """By id (as `feeds` lists it) or by link; the stories it added stay."""

@@ -43,6 +43,51 @@ def test_export_then_import_elsewhere_and_twice(capsys, tmp_path):
     assert run(capsys, "--data-dir", other, "verify", "--all")[0] == 0
 
 
+def _follow(data_dir, collection, url, channel=None):
+    """A followed feed written straight into a data dir's store (following fetches it)."""
+    from index.feeds.state import FeedState
+    from index.knowledge import KnowledgeBase
+    from index.settings import IndexSettings
+    from tests.conftest import HashingEmbedder
+
+    kb = KnowledgeBase(IndexSettings(data_dir=data_dir), embedder=HashingEmbedder(64))
+    try:
+        FeedState(kb.store).add_feed(collection, url, url + "rss", "Wire", channel, 1.0, 50)
+    finally:
+        kb.close()
+
+
+def test_followed_feeds_are_restored_by_import(capsys, tmp_path, monkeypatch):
+    assert run(capsys, "add", str(EXAMPLES), "-c", "news")[0] == 0
+    _follow(tmp_path / "data", "news", "https://wire.example/", channel="42")
+    _follow(tmp_path / "data", "news", "https://other.example/")
+    code, out, _ = run(capsys, "export", str(tmp_path / "news.jsonl"), "-c", "news", "--json")
+    assert code == 0 and json.loads(out) | {"path": None} == {
+        "path": None,
+        "collection": "news",
+        "articles": 5,
+        "feeds": 2,
+    }
+    other = str(tmp_path / "restored")
+    for _ in range(2):  # twice: the feeds are not followed twice
+        code, out, _ = run(capsys, "--data-dir", other, "import", str(tmp_path / "news.jsonl"))
+        assert code == 0 and "following the archive's 2 feeds" in out
+    code, out, _ = run(capsys, "--data-dir", other, "feeds", "-c", "news", "--json")
+    feeds = json.loads(out)
+    assert [(f["url"], f["feed_url"], f["title"], f["channel_id"]) for f in feeds] == [
+        ("https://wire.example/", "https://wire.example/rss", "Wire", "42"),
+        ("https://other.example/", "https://other.example/rss", "Wire", None),
+    ]
+    # Past the feed limit: the articles are in, the feeds up to the limit too, and it says so.
+    monkeypatch.setenv("BRIEFBOT_FEED_MAX_FEEDS", "1")
+    code, _, err = run(
+        capsys, "--data-dir", other, "import", str(tmp_path / "news.jsonl"), "-c", "x"
+    )
+    assert code != 0 and "limit" in err and "1 of the archive's 2 feeds followed" in err
+    code, out, _ = run(capsys, "--data-dir", other, "list", "-c", "x", "--json")
+    assert len(json.loads(out)) == 5
+
+
 def test_verify_repair_through_the_cli(capsys, tmp_path):
     run(capsys, "add", str(EXAMPLES))
     folder = tmp_path / "data" / "collections" / "default"

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from index.backup import export_collection, read_archive
+from index.backup import export_collection, load_archive, read_archive
 from index.errors import InputError
 from index.knowledge import KnowledgeBase
 from index.models import RawArticle
@@ -87,6 +87,52 @@ def test_bad_archives_are_refused(tmp_path, content, message):
     path.write_bytes(content)
     with pytest.raises(InputError, match=message):
         read_archive(path)
+
+
+def test_followed_feeds_travel_with_the_articles(kb, tmp_path):
+    from index.feeds.state import FeedState
+
+    kb.add(articles(2))
+    state = FeedState(kb.store)
+    state.add_feed("default", "https://n.example/", "https://n.example/rss", "N", "42", 1.0, 9)
+    state.add_feed("other", "https://o.example/rss", "https://o.example/rss", "O", None, 1.0, 9)
+    path = tmp_path / "b.jsonl"
+    header = export_collection(kb.store, "default", path)
+    assert (header.version, header.articles, header.feeds) == (2, 2, 1)
+    archive = load_archive(path)
+    assert len(archive.articles) == 2
+    [feed] = archive.feeds  # only this collection's
+    assert (feed.url, feed.feed_url, feed.title, feed.channel_id) == (
+        "https://n.example/",
+        "https://n.example/rss",
+        "N",
+        "42",
+    )
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]))  # the feed line lost: the whole archive is refused
+    with pytest.raises(InputError, match=r"incomplete \(2 lines for 2 articles and 1 feed\)"):
+        load_archive(path)
+    path.write_text("".join(lines[:-1]) + '{"feed": {"url": ""}}\n')
+    with pytest.raises(InputError, match="line 4 is not a valid feed"):
+        load_archive(path)
+
+
+def test_version_1_archives_without_feeds_still_import(tmp_path):
+    path = tmp_path / "v1.jsonl"
+    header = {"format": "briefbot-export", "version": 1, "collection": "d", "articles": 1}
+    article = {
+        "title": "T",
+        "source": None,
+        "url": None,
+        "published": None,
+        "added_at": "2026-11-01T00:00:00+00:00",
+        "content_hash": "x",
+        "raw_text": "Text.",
+    }
+    path.write_text(json.dumps(header | {"exported_at": ""}) + "\n" + json.dumps(article) + "\n")
+    archive = load_archive(path)
+    assert archive.header.feeds == 0 and archive.feeds == []
+    assert [a.text for a in archive.articles] == ["Text."]
 
 
 def test_truncated_archive_imports_nothing(kb, tmp_path):

@@ -105,16 +105,18 @@ def test_smoke_training_run_exports_a_loadable_model(tmp_path, capsys):
     from training.train_reader import main
 
     out = tmp_path / "reader"
-    assert main(["--smoke", "--out", str(out), "--threads", "1", "--mined-negatives", "1"]) == 0
+    mining = ["--mined-negatives", "1", "--mined-swaps", "1"]
+    assert main(["--smoke", "--out", str(out), "--threads", "1", *mining]) == 0
     printed = capsys.readouterr().out
     assert "held-out figures (shipped int8 ONNX)" in printed
-    mined = re.search(r"^mined: (\d+) pairs", printed, re.MULTILINE)
-    assert mined and int(mined.group(1)) > 0
+    mined = re.search(r"^mined: (\d+) pairs, mined \d+, mined:swap (\d+)", printed, re.MULTILINE)
+    assert mined and int(mined.group(1)) > 0 and int(mined.group(2)) > 0
     reader = SentenceReader(out)
     reader.load()
     card = json.loads((out / "reader.json").read_text())
     assert card["trained"] == (
-        f"python -m training.train_reader --smoke --out {out} --threads 1 --mined-negatives 1"
+        f"python -m training.train_reader --smoke --out {out} --threads 1 --mined-negatives 1 "
+        "--mined-swaps 1"
     )
     assert np.isfinite(reader.logits("Who?", [reader_data.ReaderInput("Kim did.")])).all()
 
@@ -167,3 +169,26 @@ def test_mined_negatives_are_what_the_shortlist_offers_minus_any_answer():
     sentences = {p.candidate.sentence for p in pairs}
     assert "Pyongyang sent North Korean troops to Russia." in sentences  # another paragraph
     assert len({(p.question, p.candidate.sentence) for p in pairs}) == len(pairs)
+
+
+def test_swapped_questions_mine_what_they_are_shown_but_not_what_names_the_swap():
+    from tests.conftest import HashingEmbedder
+    from training.mined_pairs import mined_pairs
+    from training.reader_data import Pair, ReaderInput
+
+    answer = ReaderInput("Seoul sent 1,200 South Korean troops to the border in 2024.", "Korea")
+    # "Russia" is what the swap put in: the sentence naming it might answer the new question.
+    swap = Pair("How many Russia troops were sent in 2024?", answer, 0, "swap:name", "Korea")
+    known = {(swap.question, answer.sentence)}  # the swap pair itself
+    pairs = mined_pairs([ARTICLE], 0, known, embedder=HashingEmbedder(), swaps=[swap], per_swap=3)
+    swapped = [p for p in pairs if p.kind == "mined:swap"]
+    assert swapped and len(swapped) <= 3
+    assert all(p.question == swap.question and p.label == 0 for p in swapped)
+    assert all("Russia" not in p.candidate.sentence for p in swapped)
+    assert answer.sentence not in {p.candidate.sentence for p in swapped}  # already known
+    # No answerable question was mined (0 per question); the unanswerable one still was.
+    assert {p.question for p in pairs if p.kind == "mined"} == {
+        "How many Japanese troops were sent?"
+    }
+    unasked = mined_pairs([ARTICLE], 0, set(), embedder=HashingEmbedder(), swaps=[swap])
+    assert unasked and all(p.kind == "mined" for p in unasked)  # per_swap 0: swaps not asked
