@@ -110,8 +110,11 @@ def check_disjoint(train: list[dict], benchmarks: Iterable[Path]) -> None:
                     raise ValueError(f"{path.name} shares a paragraph of {article['title']!r}")
 
 
-def build_pairs(articles: list[dict], seed: int = 13, other_sentences: int = 3) -> list[Pair]:
-    """Every question of `articles` as labelled pairs (positives, hard and synthetic negatives)."""
+def build_pairs(
+    articles: list[dict], seed: int = 13, other_sentences: int = 3, swaps: int = 1
+) -> list[Pair]:
+    """Every question of `articles` as labelled pairs (positives, hard and synthetic negatives);
+    `swaps`: synthetic unanswerables made from each answerable question (different changes)."""
     rng = random.Random(seed)
     vocab = _Vocabulary(articles)
     pairs: list[Pair] = []
@@ -131,7 +134,16 @@ def build_pairs(articles: list[dict], seed: int = 13, other_sentences: int = 3) 
             for qa in raw["qas"]:
                 question = question_text(qa)
                 pairs += _question_pairs(
-                    question, qa, paragraph, index, paragraphs, bags, vocab, rng, other_sentences
+                    question,
+                    qa,
+                    paragraph,
+                    index,
+                    paragraphs,
+                    bags,
+                    vocab,
+                    rng,
+                    other_sentences,
+                    swaps,
                 )
     rng.shuffle(pairs)
     return pairs
@@ -147,6 +159,7 @@ def _question_pairs(
     vocab: _Vocabulary,
     rng: random.Random,
     other_sentences: int,
+    swaps: int = 1,
 ) -> list[Pair]:
     title = paragraph.article
     answers = qa.get("answers") or []
@@ -168,9 +181,17 @@ def _question_pairs(
     if near is not None:
         out.append(Pair(question, paragraphs[near[0]].candidate(near[1]), 0, "article", title))
     if gold is not None and not impossible:
-        swapped = perturb(question, paragraph.text, vocab, rng)
-        if swapped is not None:
+        made: set[str] = set()
+        # The first swap is drawn exactly as with one swap a question, so `swaps=1` (the
+        # shipped recipe) keeps its data; the others get a second try each for a new change.
+        for _ in range(1 + 2 * (swaps - 1)):
+            if len(made) == swaps:
+                break
+            swapped = perturb(question, paragraph.text, vocab, rng)
+            if swapped is None or swapped[0] in made:
+                continue
             changed, what = swapped
+            made.add(changed)
             out.append(Pair(changed, paragraph.candidate(gold), 0, f"swap:{what}", title))
     return out
 

@@ -98,6 +98,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(training/mined_pairs.py; unanswerable questions give all six); 0: none",
     )
     parser.add_argument(
+        "--swaps",
+        type=int,
+        default=1,
+        help="synthetic unanswerables made from each answerable training question, each a "
+        "different change (training/reader_data.py `perturb`)",
+    )
+    parser.add_argument(
         "--mined-swaps",
         type=int,
         default=0,
@@ -168,7 +175,9 @@ def prepare(
         return None
     articles = load_articles(args.data)
     check_disjoint(articles, BENCH_PATHS)
-    train, valid = split_by_article(build_pairs(articles, seed=args.seed), HELD_OUT)
+    swaps = getattr(args, "swaps", 1)
+    pairs = build_pairs(articles, seed=args.seed, swaps=swaps)
+    train, valid = split_by_article(pairs, HELD_OUT)
     if args.extra_dir:
         try:
             train = add_extra(train)

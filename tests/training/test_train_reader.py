@@ -192,3 +192,12 @@ def test_swapped_questions_mine_what_they_are_shown_but_not_what_names_the_swap(
     }
     unasked = mined_pairs([ARTICLE], 0, set(), embedder=HashingEmbedder(), swaps=[swap])
     assert unasked and all(p.kind == "mined" for p in unasked)  # per_swap 0: swaps not asked
+
+
+def test_more_swaps_a_question_are_different_changes_and_one_keeps_the_recipe():
+    one = build_pairs([ARTICLE], seed=3)
+    assert one == build_pairs([ARTICLE], seed=3, swaps=1)
+    swapped = [p for p in build_pairs([ARTICLE], seed=3, swaps=3) if p.kind.startswith("swap:")]
+    assert len(swapped) == 3  # one answerable question, three different changes
+    assert len({p.question for p in swapped}) == 3
+    assert all(p.label == 0 and "1,200" in p.candidate.sentence for p in swapped)
