@@ -135,23 +135,33 @@ class FeedPoller:
         logger.info("following %s (%s)", feed.feed_url, "new" if created else "already")
         return FollowResult(feed, len(fetched.feed.entries), created)
 
+    def checked(self, feeds: Sequence[ExportedFeed]) -> list[ExportedFeed]:
+        """A backup's feeds with their links checked as following checks them and normalized;
+        an InputError names the first bad one (called before an import writes anything)."""
+        return [
+            replace(
+                feed,
+                url=normalize_url(self.links.guard.check_url(feed.url)),
+                feed_url=normalize_url(self.links.guard.check_url(feed.feed_url)),
+            )
+            for feed in feeds
+        ]
+
     def restore(self, collection: str, feeds: Sequence[ExportedFeed]) -> list[FollowResult]:
         """Follow a backup's feeds again without fetching them: each is due at once, so the
-        next poll fetches it (checked as any poll is) and recognises the stories already
-        stored. A link is checked as following checks it; one followed already is left as it
-        is. Past the feed limit, FeedLimitError says how many were restored."""
+        next poll fetches it and recognises the stories already stored. A feed followed
+        already keeps its state (its announcement channel becomes the archive's, when the
+        archive names one). Past the feed limit, FeedLimitError says how many were followed."""
         check_collection_name(collection)
         results: list[FollowResult] = []
-        for exported in feeds:
-            url = normalize_url(self.links.guard.check_url(exported.url))
-            feed_url = normalize_url(self.links.guard.check_url(exported.feed_url))
+        for feed in self.checked(feeds):
             try:
-                feed, created = self.state.add_feed(
+                info, created = self.state.add_feed(
                     collection,
-                    url,
-                    feed_url,
-                    exported.title,
-                    exported.channel_id,
+                    feed.url,
+                    feed.feed_url,
+                    feed.title,
+                    feed.channel_id,
                     self.clock(),
                     self.options.max_feeds,
                 )
@@ -159,7 +169,7 @@ class FeedPoller:
                 raise FeedLimitError(
                     f"{exc} ({len(results)} of the archive's {len(feeds)} feeds followed)"
                 ) from exc
-            results.append(FollowResult(feed, 0, created))
+            results.append(FollowResult(info, 0, created))
         return results
 
     def unfollow(self, collection: str, ref: str) -> FeedInfo:

@@ -88,6 +88,21 @@ def test_followed_feeds_are_restored_by_import(capsys, tmp_path, monkeypatch):
     assert len(json.loads(out)) == 5
 
 
+def test_an_archive_with_a_bad_feed_link_is_refused_before_anything_is_written(capsys, tmp_path):
+    assert run(capsys, "add", str(EXAMPLES), "-c", "news")[0] == 0
+    _follow(tmp_path / "data", "news", "https://wire.example/")
+    path = tmp_path / "news.jsonl"
+    assert run(capsys, "export", str(path), "-c", "news")[0] == 0
+    lines = path.read_text().splitlines()
+    lines[-1] = lines[-1].replace("https://wire.example/rss", "file:///etc/passwd")
+    path.write_text("\n".join(lines) + "\n")
+    other = str(tmp_path / "restored")
+    code, _, err = run(capsys, "--data-dir", other, "import", str(path))
+    assert code != 0 and "only http and https links" in err
+    code, out, _ = run(capsys, "--data-dir", other, "list", "-c", "news", "--json")
+    assert json.loads(out) == []
+
+
 def test_verify_repair_through_the_cli(capsys, tmp_path):
     run(capsys, "add", str(EXAMPLES))
     folder = tmp_path / "data" / "collections" / "default"
