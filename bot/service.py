@@ -377,11 +377,10 @@ class Briefbot:
         content already stored is left unchanged, so importing twice changes nothing."""
         archive = load_archive(path)
         target = collection or archive.header.collection
-        check_collection_name(target)
-        self.feed_poller.checked(archive.feeds)  # a bad feed link refuses the whole archive
+        feeds = self.feed_poller.checked(archive.feeds)  # a bad link refuses the whole archive
         outcomes = self.knowledge.add(archive.articles, target, progress)
-        if archive.feeds:  # after the articles: their first poll finds the stories stored
-            self.feed_poller.restore(target, archive.feeds)
+        if feeds:  # after the articles: their first poll finds the stories stored
+            self.feed_poller.restore(target, feeds)
         return archive.header, outcomes
 
 

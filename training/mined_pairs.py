@@ -19,7 +19,7 @@ in, which might answer the changed question. Nothing here runs at run time.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -96,16 +96,15 @@ def _label(
 ) -> list[Pair]:
     answers = [a["text"].lower() for a in qa.get("answers") or []]
     impossible = bool(qa.get("is_impossible")) or not answers
-    out: list[Pair] = []
-    for item in items:
-        if not impossible and len(out) >= per_question:
-            break
-        text = item.sentence.lower()
-        if (question, item.sentence) in known or any(a in text for a in answers):
-            continue
-        known.add((question, item.sentence))
-        out.append(Pair(question, item, 0, "mined", title))
-    return out
+    return _negatives(
+        question,
+        items,
+        None if impossible else per_question,
+        lambda sentence: any(a in sentence.lower() for a in answers),
+        "mined",
+        title,
+        known,
+    )
 
 
 def _label_swap(
@@ -117,15 +116,36 @@ def _label_swap(
     seen = swap.candidate
     original = set(tokenize([f"{seen.title} {seen.previous} {seen.sentence}"])[0])
     new_words = set(tokenize([swap.question])[0]) - original
+    return _negatives(
+        swap.question,
+        items,
+        per_swap,
+        lambda sentence: bool(set(tokenize([sentence])[0]) & new_words),
+        "mined:swap",
+        swap.article,
+        known,
+    )
+
+
+def _negatives(
+    question: str,
+    items: list[ReaderInput],
+    cap: int | None,
+    may_answer: Callable[[str], bool],
+    kind: str,
+    title: str,
+    known: set[tuple[str, str]],
+) -> list[Pair]:
+    """Up to `cap` (None: all) of the shortlisted sentences as negatives, best-placed first,
+    leaving out pairs in `known` (which gains those taken) and sentences that `may_answer`."""
     out: list[Pair] = []
     for item in items:
-        if len(out) >= per_swap:
+        if cap is not None and len(out) >= cap:
             break
-        words = set(tokenize([item.sentence])[0])
-        if (swap.question, item.sentence) in known or words & new_words:
+        if (question, item.sentence) in known or may_answer(item.sentence):
             continue
-        known.add((swap.question, item.sentence))
-        out.append(Pair(swap.question, item, 0, "mined:swap", swap.article))
+        known.add((question, item.sentence))
+        out.append(Pair(question, item, 0, kind, title))
     return out
 
 

@@ -175,7 +175,7 @@ def prepare(
         return None
     articles = load_articles(args.data)
     check_disjoint(articles, BENCH_PATHS)
-    swaps = getattr(args, "swaps", 1)
+    swaps = getattr(args, "swaps", 1)  # train_span's arguments have no --swaps
     pairs = build_pairs(articles, seed=args.seed, swaps=swaps)
     train, valid = split_by_article(pairs, HELD_OUT)
     if args.extra_dir:

@@ -148,13 +148,14 @@ class FeedPoller:
         ]
 
     def restore(self, collection: str, feeds: Sequence[ExportedFeed]) -> list[FollowResult]:
-        """Follow a backup's feeds again without fetching them: each is due at once, so the
-        next poll fetches it and recognises the stories already stored. A feed followed
-        already keeps its state (its announcement channel becomes the archive's, when the
-        archive names one). Past the feed limit, FeedLimitError says how many were followed."""
+        """Follow a backup's feeds, as `checked` returned them, again without fetching them:
+        each is due at once, so the next poll fetches it and recognises the stories already
+        stored. A feed followed already keeps its state (its announcement channel becomes the
+        archive's, when the archive names one). Past the feed limit, FeedLimitError says how
+        many were followed."""
         check_collection_name(collection)
         results: list[FollowResult] = []
-        for feed in self.checked(feeds):
+        for feed in feeds:
             try:
                 info, created = self.state.add_feed(
                     collection,
