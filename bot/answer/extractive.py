@@ -70,13 +70,17 @@ class ReaderPolicy:
     with each one, about 6 ms a sentence on one core). `rules_weight`: the rules' log-odds
     added to the reader's, so a sentence's final probability weighs what the reader read with
     how well its passage was retrieved, which the reader cannot see. `confidence_rules_weight`:
-    the same for the probability abstention is decided on. `names_in_evidence`:
-    whether the evidence must come from a passage naming what the question names (a rule for
-    the rules reader; the trained reader reads names itself).
+    the same for the probability abstention is decided on. `rank_weight`: added to the
+    log-odds of a sentence of the k-th passage as `rank_weight / k`: the retrieval order,
+    which the rules' passage score only partly carries, settles near ties between passages
+    (0.5 chosen on the SQuAD tuning half: hit@1 +0.2 there and +0.5 on the test half).
+    `names_in_evidence`: whether the evidence must come from a passage naming what the
+    question names (a rule for the rules reader; the trained reader reads names itself).
     """
 
     candidates: int = 6
     rules_weight: float = 1.0
+    rank_weight: float = 0.5
     confidence_rules_weight: float = 0.0
     names_in_evidence: bool = False
     prefer_typed: bool = False
@@ -295,7 +299,8 @@ def read_sentences(
     reading = reader.read(question, inputs)
     reader_logits = _logit(reading.probabilities)
     rules_logits = _logit(np.array([s.score for s in chosen]))
-    scores = _sigmoid(reader_logits + policy.rules_weight * rules_logits)
+    rank_prior = policy.rank_weight / np.array([s.passage_index + 1.0 for s in chosen])
+    scores = _sigmoid(reader_logits + policy.rules_weight * rules_logits + rank_prior)
     sure = _sigmoid(reader_logits + policy.confidence_rules_weight * rules_logits)
     read = [
         replace(s, score=float(p), confidence=float(c))

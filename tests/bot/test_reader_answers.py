@@ -32,7 +32,7 @@ class ScriptedReader:
         return Reading(probabilities)
 
 
-def ask(question, passages, reader, threshold=0.5, candidates=8, rules_weight=0.0):
+def ask(question, passages, reader, threshold=0.5, candidates=8, rules_weight=0.0, rank_weight=0.0):
     qv = EMB.encode([question])[0]
     return answer_question(
         question,
@@ -42,7 +42,10 @@ def ask(question, passages, reader, threshold=0.5, candidates=8, rules_weight=0.
         Weights(abstain_below=threshold),
         reader=reader,
         policy=ReaderPolicy(
-            candidates=candidates, rules_weight=rules_weight, confidence_rules_weight=rules_weight
+            candidates=candidates,
+            rules_weight=rules_weight,
+            rank_weight=rank_weight,
+            confidence_rules_weight=rules_weight,
         ),
     )
 
@@ -112,3 +115,25 @@ def test_the_rules_break_the_readers_ties_and_the_reader_alone_decides_abstentio
     assert answered.confidence == 0.6
     declined = answer(0.7)
     assert declined.abstained and declined.confidence == 0.6
+
+
+def test_the_retrieval_rank_weighs_in_and_leaves_confidence_to_the_reader():
+    # Two reports say the same thing in nearly the same words; the reader slightly prefers
+    # the second passage's sentence. Without the rank prior it wins; with it, the first
+    # passage's does, and the confidence is still that sentence's own reader probability.
+    reader = ScriptedReader({"senior official said at least 11,000": 0.55, "aide said": 0.6})
+    first = passage(TROOPS, article_id=1, title="Korea")
+    second = passage(TROOPS.replace("senior official", "aide"), article_id=2, title="Korea")
+    question = "How many North Korean troops have been deployed to Russia?"
+    qv = EMB.encode([question])[0]
+
+    def lead(rank_weight):
+        policy = ReaderPolicy(rules_weight=1.0, rank_weight=rank_weight)
+        weights = Weights(abstain_below=0.5)
+        answer = answer_question(
+            question, qv, [first, second], EMB.encode, weights, reader=reader, policy=policy
+        )
+        return answer.citations[0].passage.article.id, answer.confidence
+
+    assert lead(0.0) == (2, 0.6)
+    assert lead(1.0) == (1, 0.55)
