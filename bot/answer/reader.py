@@ -187,10 +187,15 @@ class ReaderUnavailable(Exception):
 class SentenceReader:
     """The cross-encoder, loaded once (checksum verified) and shared by threads."""
 
-    def __init__(self, folder: Path = MODEL_DIR, threads: int = 1) -> None:
+    def __init__(
+        self, folder: Path = MODEL_DIR, threads: int = 1, max_tokens: int | None = None
+    ) -> None:
         self.folder = folder
         self._threads = threads
         self.card = _read_card(folder)
+        # The card's limit unless asked for another (BRIEFBOT_READER_TOKENS): the weights read
+        # longer inputs too, at a cost (docs/READER.md, "Reading longer sentences").
+        self.max_tokens = max_tokens or self.card.max_tokens
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
@@ -221,7 +226,7 @@ class SentenceReader:
         data = self._verified(self.card.onnx_file, self.card.sha256)
         try:
             session = onnx_session(data, self._threads)
-            tokenizer = open_tokenizer(self.folder, self.card.max_tokens)
+            tokenizer = open_tokenizer(self.folder, self.max_tokens)
         except Exception as exc:  # noqa: BLE001 - onnxruntime and tokenizers raise their own
             raise ReaderUnavailable(f"{self.folder} cannot be loaded ({exc})") from exc
         return session, tokenizer
@@ -249,30 +254,43 @@ class SentenceReader:
     def _run(
         self, question: str, items: Sequence[ReaderInput]
     ) -> tuple[np.ndarray, Callable[[Sequence[int]], list[AnswerSpan | None]] | None]:
+        """The sentences are read as one batch at the card's token limit, each in a run of its
+        own past it. Why: rows of a batch are padded to the longest, which costs little when
+        every row is short (at 64 word pieces, one run by row was 2 ms a question slower in
+        the speed benchmark) and more than the extra runs once rows can be long (at 96: six
+        rows in about 61 ms a question one by one, 70 ms as a batch). In a batch, int8's
+        per-run activation scaling lets a sentence's score move a little with its companions.
+        """
         self.load()
         if not items:
             return np.zeros(0, dtype=np.float32), None
         encodings = self._tokenizer.encode_batch([pair_texts(question, i) for i in items])
-        feed = padded_inputs(encodings)
+        alone = self.max_tokens > self.card.max_tokens
+        groups = [[row] for row in range(len(items))] if alone else [list(range(len(items)))]
+        feeds = [padded_inputs([encodings[row] for row in group]) for group in groups]
+        where = {row: (g, at) for g, group in enumerate(groups) for at, row in enumerate(group)}
         if self._span is None:
-            logits = self._session.run(["logits"], feed)[0]
-            return np.asarray(logits, dtype=np.float32).reshape(-1), None
-        logits, hidden = self._session.run(["logits", HIDDEN_OUTPUT], feed)
+            runs = [self._session.run(["logits"], feed)[0] for feed in feeds]
+            return np.concatenate([np.reshape(r, -1) for r in runs]).astype(np.float32), None
+        outputs = [self._session.run(["logits", HIDDEN_OUTPUT], feed) for feed in feeds]
+        logits = np.concatenate([np.reshape(out[0], -1) for out in outputs]).astype(np.float32)
 
         def spans(rows: Sequence[int]) -> list[AnswerSpan | None]:
-            picked = list(rows)
-            span_feed = {
-                "hidden": hidden[picked],
-                "attention_mask": feed["attention_mask"][picked],
-                "token_type_ids": feed["token_type_ids"][picked],
-            }
-            found = np.asarray(self._span.run(None, span_feed)[0], dtype=np.float32)
-            return [
-                best_span(encodings[row], items[row].sentence, found[at, :, 0], found[at, :, 1])
-                for at, row in enumerate(picked)
-            ]
+            found = []
+            for row in rows:
+                g, at = where[row]
+                span_feed = {
+                    "hidden": outputs[g][1][at : at + 1],
+                    "attention_mask": feeds[g]["attention_mask"][at : at + 1],
+                    "token_type_ids": feeds[g]["token_type_ids"][at : at + 1],
+                }
+                ends = np.asarray(self._span.run(None, span_feed)[0], dtype=np.float32)
+                found.append(
+                    best_span(encodings[row], items[row].sentence, ends[0, :, 0], ends[0, :, 1])
+                )
+            return found
 
-        return np.asarray(logits, dtype=np.float32).reshape(-1), spans
+        return logits, spans
 
     def probabilities(self, question: str, items: Sequence[ReaderInput]) -> np.ndarray:
         return _sigmoid(self.logits(question, items))
@@ -320,18 +338,20 @@ def _read_card(folder: Path) -> ReaderCard:
     return card
 
 
-_shared: dict[tuple[Path, int], SentenceReader | None] = {}
+_shared: dict[tuple[Path, int, int | None], SentenceReader | None] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_reader(folder: Path = MODEL_DIR, threads: int = 1) -> SentenceReader | None:
+def shared_reader(
+    folder: Path = MODEL_DIR, threads: int = 1, max_tokens: int | None = None
+) -> SentenceReader | None:
     """One verified reader per process, or None (after one warning) when it cannot be used:
     the rule-based reader answers instead."""
-    key = (folder, threads)
+    key = (folder, threads, max_tokens)
     with _shared_lock:
         if key not in _shared:
             try:
-                reader = SentenceReader(folder, threads)
+                reader = SentenceReader(folder, threads, max_tokens)
                 reader.load()
             except ReaderUnavailable as exc:
                 log.warning("answer reader unavailable (%s); using the rule-based reader", exc)

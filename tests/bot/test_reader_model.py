@@ -17,7 +17,7 @@ from bot.answer.reader import (
     pair_texts,
     shared_reader,
 )
-from bot.service import Briefbot, abstain_threshold
+from bot.service import Briefbot, abstain_threshold, answer_reader
 from bot.settings import Settings
 from index.models import RawArticle
 from tests.bot.test_extractive import TROOPS
@@ -118,7 +118,7 @@ def test_a_damaged_model_costs_one_warning_and_the_rules_answer(
     _damage(folder / card["onnx_file"])
     monkeypatch.setattr(reader_module, "MODEL_DIR", folder)
     monkeypatch.setattr(reader_module, "_shared", {})
-    monkeypatch.setattr(reader_module.shared_reader, "__defaults__", (folder, 1))
+    monkeypatch.setattr(reader_module.shared_reader, "__defaults__", (folder, 1, None))
     settings = Settings(data_dir=tmp_path / "data")
     app = Briefbot(settings)
     app.knowledge.add([RawArticle(text=TROOPS, title="Troops", origin="troops.txt")])
@@ -177,3 +177,25 @@ def test_a_broken_span_head_costs_one_warning_and_keeps_the_reader(tmp_path, cap
     np.testing.assert_allclose(
         reader.logits(QUESTION, [ANSWERING, OTHER_TROOPS, UNRELATED]), EXPECTED_LOGITS, atol=1e-3
     )
+
+
+def test_a_longer_token_limit_reads_what_the_cards_limit_cuts(tmp_path):
+    preamble = "Officials in the capital said on Monday, after a long meeting of the cabinet, " * 3
+    long_answer = ReaderInput(preamble + ANSWERING.sentence, "Deployment", "")
+    card_limit = SentenceReader()
+    longer = SentenceReader(max_tokens=96)
+    assert card_limit.max_tokens == 64 and longer.max_tokens == 96
+    # Past the card's limit each sentence is read in a run of its own: a short sentence scores
+    # as it does alone at the card's limit, whatever it is read with, and spans still work.
+    both = longer.logits(QUESTION, [ANSWERING, UNRELATED])
+    np.testing.assert_array_equal(both[1:], card_limit.logits(QUESTION, [UNRELATED]))
+    np.testing.assert_array_equal(both[:1], longer.logits(QUESTION, [ANSWERING]))
+    span = longer.read(QUESTION, [UNRELATED, ANSWERING]).spans([1])[0]
+    assert span is not None and "1,200" in ANSWERING.sentence[span.start : span.end]
+    cut, whole = card_limit.logits(QUESTION, [long_answer]), longer.logits(QUESTION, [long_answer])
+    assert whole[0] > cut[0]  # the answering words lay past the 64th word piece
+    assert shared_reader(max_tokens=96).max_tokens == 96
+    settings = Settings(data_dir=tmp_path, reader_tokens=96)
+    assert answer_reader(settings).max_tokens == 96
+    with pytest.raises(ValueError):
+        Settings(data_dir=tmp_path, reader_tokens=8)

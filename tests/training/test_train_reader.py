@@ -201,3 +201,14 @@ def test_more_swaps_a_question_are_different_changes_and_one_keeps_the_recipe():
     assert len(swapped) == 3  # one answerable question, three different changes
     assert len({p.question for p in swapped}) == 3
     assert all(p.label == 0 and "1,200" in p.candidate.sentence for p in swapped)
+
+
+def test_a_slice_of_a_large_training_file_keeps_the_held_out_article():
+    articles = [{"title": f"Article_{i}", "paragraphs": []} for i in range(6)]
+    articles.insert(4, {"title": "Solar_energy", "paragraphs": []})
+    titles = [a["title"] for a in reader_data.first_articles(articles, 2, keep={"Solar energy"})]
+    assert titles == ["Article_0", "Article_1", "Solar_energy"]
+    assert reader_data.first_articles(articles, None, keep=set()) == articles
+    assert [a["title"] for a in reader_data.first_articles(articles, 5, set())][
+        -1
+    ] == "Solar_energy"
