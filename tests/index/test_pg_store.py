@@ -159,7 +159,8 @@ def test_a_restart_costs_the_calls_in_its_window_and_no_write(
         pg_server.ctl("start")
     assert kb.stats("default").articles == 1  # the pool reconnected; the write is there
     pg_server.ctl("restart")  # a restart between calls: the pool's check replaces the conns
-    assert [o.status for o in kb.add([story(2)])] == ["added"]
+    outcomes = kb.add([story(2)])
+    assert [o.status for o in outcomes] == ["added"], [o.error for o in outcomes]
     assert kb.stats("default").articles == 2 and kb.verify().ok
     assert search(kb, "default", "harbour s2 reopened")[0].article.title == "s 2"
     kb.close()
