@@ -109,12 +109,6 @@ def export_collection(store: Store, collection: str, path: Path) -> ArchiveHeade
     return header
 
 
-def read_archive(path: Path) -> tuple[ArchiveHeader, list[RawArticle]]:
-    """Check a whole archive, then return its articles; any damage is a clear InputError."""
-    archive = load_archive(path)
-    return archive.header, archive.articles
-
-
 def load_archive(path: Path) -> Archive:
     """Check a whole archive, then return its articles and feeds; any damage is a clear
     InputError, so nothing is imported from a damaged archive."""

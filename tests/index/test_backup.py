@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from index.backup import export_collection, load_archive, read_archive
+from index.backup import export_collection, load_archive
 from index.errors import InputError
 from index.knowledge import KnowledgeBase
 from index.models import RawArticle
@@ -46,7 +46,7 @@ def test_round_trip_into_a_new_data_dir(kb, tmp_path, name, fake_embedder):
     from index.settings import IndexSettings
 
     other = KnowledgeBase(IndexSettings(data_dir=tmp_path / "other"), embedder=fake_embedder)
-    _, raw = read_archive(path)
+    raw = load_archive(path).articles
     outcomes = other.add(raw, "restored")
     assert [o.status for o in outcomes] == ["added"] * 5
     before = sorted(kb.list("default"), key=lambda a: a.content_hash)
@@ -61,7 +61,7 @@ def test_round_trip_into_a_new_data_dir(kb, tmp_path, name, fake_embedder):
             b.content_hash,
         )
         assert kb.text("default", a.id) == other.text("restored", b.id)
-    again = other.add(read_archive(path)[1], "restored")
+    again = other.add(load_archive(path).articles, "restored")
     assert {o.status for o in again} == {"unchanged"}  # importing twice is a no-op
     assert other.verify().ok
     other.close()
@@ -69,7 +69,7 @@ def test_round_trip_into_a_new_data_dir(kb, tmp_path, name, fake_embedder):
 
 def test_empty_collection_exports_an_empty_archive(kb, tmp_path):
     header = export_collection(kb.store, "nothing", tmp_path / "b.jsonl")
-    assert header.articles == 0 and read_archive(tmp_path / "b.jsonl")[1] == []
+    assert header.articles == 0 and load_archive(tmp_path / "b.jsonl").articles == []
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_bad_archives_are_refused(tmp_path, content, message):
     path = tmp_path / "bad.jsonl"
     path.write_bytes(content)
     with pytest.raises(InputError, match=message):
-        read_archive(path)
+        load_archive(path)
 
 
 def test_followed_feeds_travel_with_the_articles(kb, tmp_path):
@@ -142,12 +142,12 @@ def test_truncated_archive_imports_nothing(kb, tmp_path):
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines[:-1]))
     with pytest.raises(InputError, match="incomplete"):
-        read_archive(path)
+        load_archive(path)
     gz = tmp_path / "b.jsonl.gz"
     export_collection(kb.store, "default", gz)
     gz.write_bytes(gz.read_bytes()[:-30])
     with pytest.raises(InputError, match="cannot read|incomplete"):
-        read_archive(gz)
+        load_archive(gz)
 
 
 def test_export_is_consistent_while_another_thread_writes(kb, tmp_path):

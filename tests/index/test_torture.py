@@ -66,7 +66,7 @@ def test_export_while_another_process_adds(tmp_path):
     import sys
     import time
 
-    from index.backup import export_collection, read_archive
+    from index.backup import export_collection, load_archive
     from index.knowledge import KnowledgeBase
     from index.settings import IndexSettings
 
@@ -86,7 +86,7 @@ def test_export_while_another_process_adds(tmp_path):
             time.sleep(0.02)
             path = tmp_path / f"b{len(counts)}.jsonl"
             header = export_collection(kb.store, "default", path)
-            _, articles = read_archive(path)  # refuses an archive whose count is off
+            articles = load_archive(path).articles  # refuses an archive whose count is off
             assert len(articles) == header.articles
             assert all(a.text.strip() for a in articles)
             counts.append(header.articles)
